@@ -1,0 +1,398 @@
+package actors
+
+import (
+	"context"
+	"errors"
+	"math"
+	"net/netip"
+	"time"
+
+	"github.com/asynkron/protoactor-go/actor"
+
+	"switchyard/storage"
+)
+
+// Messages of the account actor.
+type (
+	// Reserve asks to hold Estimate quota for one request of Token.
+	Reserve struct {
+		Token    *TokenInfo
+		User     *UserInfo
+		Model    string
+		IP       netip.Addr // zero: not checked
+		Estimate int64
+		Now      time.Time
+		reply    chan reserveReply
+	}
+	// SettleReservation releases a reservation and counts the actual
+	// charge as spent until the usage batch carrying it is applied.
+	SettleReservation struct {
+		Res    Reservation
+		Actual int64
+	}
+	// LeasesApplied carries, for one user, the lease changes and the
+	// charges of this node applied by one state-machine apply.
+	LeasesApplied struct {
+		Leases  []storage.Lease
+		Charges []storage.Charge
+	}
+	// BalanceChanged tells the actor that the user's or a token's balance
+	// was changed by an admin or a top-up, so a lease request may help.
+	BalanceChanged struct{}
+)
+
+type reserveReply struct {
+	res       Reservation
+	err       error
+	needLease bool
+	refill    bool
+}
+
+// Reservation is quota held for one in-flight request.
+type Reservation struct {
+	UserID   int64
+	TokenID  int64
+	Estimate int64
+	// limited is true when the token has its own quota.
+	Limited bool
+}
+
+// Errors of Reserve. Their messages reach API clients.
+var (
+	ErrTokenDisabled        = errors.New("the token is disabled")
+	ErrTokenExpired         = errors.New("the token has expired")
+	ErrTokenExhausted       = errors.New("the token's quota is used up")
+	ErrUserDisabled         = errors.New("the user is disabled")
+	ErrModelNotAllowed      = errors.New("the token is not allowed to use this model")
+	ErrIPNotAllowed         = errors.New("the token may not be used from this address")
+	ErrInsufficientQuota    = errors.New("insufficient user quota")
+	ErrInsufficientTokenQ   = errors.New("insufficient token quota")
+	ErrBusy                 = errors.New("the gateway is overloaded, try again")
+	errLeaseRequestThrottle = 2 * time.Second
+)
+
+// tokenSpend is the per-token part of an account's local ledger.
+type tokenSpend struct {
+	lease     int64 // remaining lease on the token's own quota
+	hasLease  bool
+	expires   int64 // Unix ms
+	reserved  int64
+	unapplied int64
+}
+
+// accountActor is the token actor of DESIGN.md, keyed by the user that owns
+// the tokens: one actor holds the user's balance lease and the leases of
+// the user's limited tokens, so a reservation checks token and user
+// balances in one hop.
+//
+// It owns: the node's leases on the user's and tokens' balances (copied
+// from the replicated state as they are applied), the quota reserved by
+// in-flight requests, and the quota spent but not yet applied by the state
+// machine. After a restart, leases are read back from the state, reserved
+// starts at zero (no request survives a restart), and unapplied spend is
+// rebuilt from the outbox. On a crash nothing of value is lost: the outbox
+// holds every charge and the state holds every lease.
+type accountActor struct {
+	userID int64
+
+	lease     int64
+	hasLease  bool
+	expires   int64
+	reserved  int64
+	unapplied int64
+	tokens    map[int64]*tokenSpend
+
+	lastAsk time.Time
+	policy  LeasePolicy
+	// asking is true while one requester asks the cluster for a lease;
+	// reservations that do not fit meanwhile wait in stash.
+	asking bool
+	stash  []*Reserve
+}
+
+// leaseDone tells the actor that a lease request it asked for finished
+// (granted or not; a grant arrives separately as LeasesApplied first).
+type leaseDone struct{}
+
+// fits reports whether m fits the current leases, without reserving.
+func (a *accountActor) fits(m *Reserve) bool {
+	est := max(m.Estimate, 0)
+	nowMs := m.Now.UnixMilli()
+	if !a.hasLease || a.expires <= nowMs || a.lease-a.unapplied-a.reserved < est {
+		return false
+	}
+	if m.Token.UnlimitedQuota {
+		return true
+	}
+	ts := a.tok(m.Token.ID)
+	return ts.hasLease && ts.expires > nowMs && ts.lease-ts.unapplied-ts.reserved >= est
+}
+
+func (a *accountActor) tok(id int64) *tokenSpend {
+	t := a.tokens[id]
+	if t == nil {
+		t = &tokenSpend{}
+		a.tokens[id] = t
+	}
+	return t
+}
+
+func (a *accountActor) Receive(ctx actor.Context) {
+	switch m := ctx.Message().(type) {
+	case *Reserve:
+		if a.asking && !a.fits(m) {
+			a.stash = append(a.stash, m) // answered when the lease arrives
+			return
+		}
+		rep := a.reserve(m)
+		if rep.needLease {
+			a.asking = true
+		}
+		m.reply <- rep
+	case *leaseDone:
+		a.asking = false
+		stash := a.stash
+		a.stash = nil
+		for _, r := range stash {
+			rep := a.reserve(r)
+			if rep.needLease { // asked just now: this is the answer
+				rep = reserveReply{err: ErrInsufficientQuota}
+			}
+			r.reply <- rep
+		}
+	case *SettleReservation:
+		a.settle(m)
+	case *LeasesApplied:
+		a.applied(m)
+	case *BalanceChanged:
+		a.lastAsk = time.Time{}
+	case *seedUnapplied:
+		a.unapplied += m.quota
+	}
+}
+
+type seedUnapplied struct{ quota int64 }
+
+func (a *accountActor) reserve(m *Reserve) reserveReply {
+	t, u := m.Token, m.User
+	switch {
+	case t.Status == storage.TokenDisabled:
+		return reserveReply{err: ErrTokenDisabled}
+	case t.Status == storage.TokenExpired || t.ExpiredTime != -1 && t.ExpiredTime != 0 && t.ExpiredTime < m.Now.Unix():
+		return reserveReply{err: ErrTokenExpired}
+	case t.Status == storage.TokenExhausted:
+		return reserveReply{err: ErrTokenExhausted}
+	case t.Status != storage.TokenEnabled:
+		return reserveReply{err: ErrTokenDisabled}
+	case u == nil || u.Status != storage.UserEnabled:
+		return reserveReply{err: ErrUserDisabled}
+	case !t.AllowsModel(m.Model):
+		return reserveReply{err: ErrModelNotAllowed}
+	case m.IP.IsValid() && !t.AllowsIP(m.IP):
+		return reserveReply{err: ErrIPNotAllowed}
+	}
+	est := max(m.Estimate, 0)
+	nowMs := m.Now.UnixMilli()
+	userOK := a.hasLease && a.expires > nowMs && a.lease-a.unapplied-a.reserved >= est
+	var ts *tokenSpend
+	tokOK := true
+	if !t.UnlimitedQuota {
+		ts = a.tok(t.ID)
+		tokOK = ts.hasLease && ts.expires > nowMs && ts.lease-ts.unapplied-ts.reserved >= est
+	}
+	if !userOK || !tokOK {
+		if m.Now.Sub(a.lastAsk) >= errLeaseRequestThrottle {
+			a.lastAsk = m.Now
+			return reserveReply{needLease: true}
+		}
+		if !userOK {
+			return reserveReply{err: ErrInsufficientQuota}
+		}
+		return reserveReply{err: ErrInsufficientTokenQ}
+	}
+	a.reserved += est
+	if ts != nil {
+		ts.reserved += est
+	}
+	r := reserveReply{res: Reservation{UserID: u.ID, TokenID: t.ID, Estimate: est, Limited: ts != nil}}
+	// Ask for a refill in the background when the lease runs low or
+	// nears its expiry, so the hot path rarely waits for one.
+	renewAt := nowMs + a.policy.TTL.Milliseconds()/2
+	if a.expires < renewAt || (ts != nil && ts.expires < renewAt) ||
+		a.lease-a.unapplied-a.reserved < a.lease/2 {
+		if m.Now.Sub(a.lastAsk) >= errLeaseRequestThrottle {
+			a.lastAsk = m.Now
+			r.refill = true
+		}
+	}
+	return r
+}
+
+func (a *accountActor) settle(m *SettleReservation) {
+	a.reserved -= m.Res.Estimate
+	a.unapplied += m.Actual
+	if m.Res.Limited {
+		ts := a.tok(m.Res.TokenID)
+		ts.reserved -= m.Res.Estimate
+		ts.unapplied += m.Actual
+	}
+}
+
+func (a *accountActor) applied(m *LeasesApplied) {
+	for _, l := range m.Leases {
+		removed := l.Remaining < 0
+		switch l.Kind {
+		case storage.LeaseUser:
+			a.lease, a.hasLease, a.expires = max(l.Remaining, 0), !removed, l.ExpiresAt
+		case storage.LeaseToken:
+			ts := a.tok(l.ID)
+			ts.lease, ts.hasLease, ts.expires = max(l.Remaining, 0), !removed, l.ExpiresAt
+		}
+		if removed {
+			a.lastAsk = time.Time{}
+		}
+	}
+	for _, c := range m.Charges {
+		a.unapplied = max(a.unapplied-c.Requested, 0)
+		if ts := a.tokens[c.TokenID]; ts != nil {
+			ts.unapplied = max(ts.unapplied-c.Requested, 0)
+		}
+	}
+}
+
+// LeasePolicy sizes the leases a node asks for.
+type LeasePolicy struct {
+	// Whole asks for the entire available balance (a single node, where
+	// nobody else can spend it). Default true in single-node mode.
+	Whole bool
+	// Chunk is what a node asks for when not Whole. Default 5,000,000
+	// ($10).
+	Chunk int64
+	// TTL is how long a lease lives without renewal; a vanished node's
+	// lease returns to the balance after it. Default 10 minutes.
+	TTL time.Duration
+}
+
+func (p LeasePolicy) withDefaults() LeasePolicy {
+	if p.Chunk <= 0 {
+		p.Chunk = 5_000_000
+	}
+	if p.TTL <= 0 {
+		p.TTL = 10 * time.Minute
+	}
+	return p
+}
+
+func (p LeasePolicy) want() int64 {
+	if p.Whole {
+		return math.MaxInt64
+	}
+	return p.Chunk
+}
+
+// Accounts is the typed reference to the account actors. Safe for
+// concurrent use.
+type Accounts struct {
+	sys    *actor.ActorSystem
+	prop   storage.Proposer
+	node   string
+	policy LeasePolicy
+	props  func(uid int64) *actor.Props
+	pids   syncMap[int64, *actor.PID]
+	bg     func(func()) // runs background work (lease refills)
+}
+
+// Reserve holds quota for one request: it checks the token (status,
+// expiry, model, address) and the user, then reserves the estimate against
+// this node's leases, asking the cluster for a lease first when needed.
+func (a *Accounts) Reserve(ctx context.Context, r Reserve) (Reservation, error) {
+	for attempt := 0; ; attempt++ {
+		rep, err := a.ask(ctx, &r)
+		if err != nil {
+			return Reservation{}, err
+		}
+		if rep.refill {
+			tok := r.Token
+			a.bg(func() {
+				ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+				defer cancel()
+				_ = a.requestLease(ctx, tok)
+			})
+		}
+		if !rep.needLease {
+			return rep.res, rep.err
+		}
+		if attempt > 0 {
+			return Reservation{}, ErrInsufficientQuota
+		}
+		err = a.requestLease(ctx, r.Token)
+		// The grant (if any) reached the actor before Propose returned;
+		// leaseDone releases the reservations that waited for it.
+		a.sys.Root.Send(a.pid(r.Token.UserID), &leaseDone{})
+		if err != nil {
+			return Reservation{}, err
+		}
+	}
+}
+
+func (a *Accounts) ask(ctx context.Context, r *Reserve) (reserveReply, error) {
+	ch := make(chan reserveReply, 1)
+	msg := *r
+	msg.reply = ch
+	a.sys.Root.Send(a.pid(r.Token.UserID), &msg)
+	select {
+	case rep := <-ch:
+		return rep, nil
+	case <-ctx.Done():
+		// If the late answer asks us to fetch a lease, nobody will: tell
+		// the actor so that reservations waiting for it are answered.
+		go func() {
+			if rep := <-ch; rep.needLease {
+				a.sys.Root.Send(a.pid(r.Token.UserID), &leaseDone{})
+			}
+		}()
+		return reserveReply{}, ErrBusy
+	}
+}
+
+func (a *Accounts) requestLease(ctx context.Context, t *TokenInfo) error {
+	req := &storage.LeaseRequest{
+		Node: a.node, UserID: t.UserID, WantUser: a.policy.want(),
+		ExpiresAt: time.Now().Add(a.policy.TTL).UnixMilli(),
+	}
+	if !t.UnlimitedQuota {
+		req.TokenID, req.WantToken = t.ID, a.policy.want()
+	}
+	res, err := a.prop.Propose(ctx, req)
+	if err != nil {
+		return err
+	}
+	return res.Err
+}
+
+// Settle releases a reservation with the actual charge (one-way). The
+// caller must already have written the charge to the outbox.
+func (a *Accounts) Settle(res Reservation, actual int64) {
+	a.sys.Root.Send(a.pid(res.UserID), &SettleReservation{Res: res, Actual: actual})
+}
+
+func (a *Accounts) pid(uid int64) *actor.PID {
+	if p, ok := a.pids.Load(uid); ok {
+		return p
+	}
+	p, _ := a.sys.Root.SpawnNamed(a.props(uid), "acct/"+itoa(uid))
+	// SpawnNamed returns the existing PID with ErrNameExists when another
+	// goroutine won the race; either way p is the account's actor.
+	a.pids.Store(uid, p)
+	return p
+}
+
+// existing returns the actor of uid if it was spawned.
+func (a *Accounts) existing(uid int64) (*actor.PID, bool) { return a.pids.Load(uid) }
+
+// deliver sends m to uid's actor if it exists.
+func (a *Accounts) deliver(uid int64, m any) {
+	if p, ok := a.existing(uid); ok {
+		a.sys.Root.Send(p, m)
+	}
+}

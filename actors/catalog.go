@@ -1,0 +1,288 @@
+package actors
+
+import (
+	"fmt"
+	"log/slog"
+	"net/netip"
+	"strings"
+	"sync/atomic"
+
+	"github.com/bytedance/sonic"
+
+	"switchyard/storage"
+)
+
+// TokenInfo is the immutable, pre-parsed view of a token used on the hot
+// path. A new TokenInfo is built whenever the token changes.
+type TokenInfo struct {
+	ID             int64
+	UserID         int64
+	Name           string
+	Key            string
+	Status         int
+	ExpiredTime    int64 // Unix seconds, -1 never
+	UnlimitedQuota bool
+	Models         map[string]struct{} // nil: any model
+	Subnets        []netip.Prefix      // nil: any address
+}
+
+// AllowsModel reports whether the token may use model.
+func (t *TokenInfo) AllowsModel(model string) bool {
+	if t.Models == nil {
+		return true
+	}
+	_, ok := t.Models[model]
+	return ok
+}
+
+// AllowsIP reports whether a client address may use the token.
+func (t *TokenInfo) AllowsIP(ip netip.Addr) bool {
+	if t.Subnets == nil {
+		return true
+	}
+	ip = ip.Unmap()
+	for _, p := range t.Subnets {
+		if p.Contains(ip) {
+			return true
+		}
+	}
+	return false
+}
+
+// UserInfo is the hot-path view of a user.
+type UserInfo struct {
+	ID       int64
+	Username string
+	Role     int
+	Status   int
+	Group    string
+}
+
+// Catalog holds the immutable snapshots the request path reads without
+// locks: tokens by key, users by id, the router and the pricing. The state
+// machine's apply hook rebuilds the changed snapshots and swaps them in;
+// readers load a pointer and never see a half-built view.
+type Catalog struct {
+	tokens  atomic.Pointer[map[string]*TokenInfo]
+	tokByID atomic.Pointer[map[int64]*TokenInfo]
+	users   atomic.Pointer[map[int64]*UserInfo]
+	router  atomic.Pointer[Router]
+	pricing atomic.Pointer[Pricing]
+
+	health *HealthBoard
+	log    *slog.Logger
+}
+
+// NewCatalog returns a catalog with empty snapshots.
+func NewCatalog(health *HealthBoard, log *slog.Logger) *Catalog {
+	c := &Catalog{health: health, log: log}
+	c.tokens.Store(&map[string]*TokenInfo{})
+	c.tokByID.Store(&map[int64]*TokenInfo{})
+	c.users.Store(&map[int64]*UserInfo{})
+	c.router.Store(NewRouter(nil, health))
+	p, _ := NewPricing(nil)
+	c.pricing.Store(p)
+	return c
+}
+
+// TokenByKey finds a token by its key (without "sk-").
+func (c *Catalog) TokenByKey(key string) (*TokenInfo, bool) {
+	t, ok := (*c.tokens.Load())[key]
+	return t, ok
+}
+
+// TokenByID finds a token by id.
+func (c *Catalog) TokenByID(id int64) (*TokenInfo, bool) {
+	t, ok := (*c.tokByID.Load())[id]
+	return t, ok
+}
+
+// User finds a user by id.
+func (c *Catalog) User(id int64) (*UserInfo, bool) {
+	u, ok := (*c.users.Load())[id]
+	return u, ok
+}
+
+// Router is the current channel router.
+func (c *Catalog) Router() *Router { return c.router.Load() }
+
+// Pricing is the current pricing.
+func (c *Catalog) Pricing() *Pricing { return c.pricing.Load() }
+
+// Refresh rebuilds the snapshots selected by fx from the store. It runs on
+// the apply goroutine (from a storage hook) and at startup.
+func (c *Catalog) Refresh(s *storage.Store, fx *storage.Effects) error {
+	if fx.Tokens {
+		toks, err := s.Tokens()
+		if err != nil {
+			return err
+		}
+		m := make(map[string]*TokenInfo, len(toks))
+		byID := make(map[int64]*TokenInfo, len(toks))
+		for i := range toks {
+			ti := NewTokenInfo(&toks[i])
+			m[ti.Key] = ti
+			byID[ti.ID] = ti
+		}
+		c.tokens.Store(&m)
+		c.tokByID.Store(&byID)
+	}
+	if fx.Users {
+		us, err := s.Users()
+		if err != nil {
+			return err
+		}
+		m := make(map[int64]*UserInfo, len(us))
+		for _, u := range us {
+			m[u.ID] = &UserInfo{ID: u.ID, Username: u.Username, Role: u.Role, Status: u.Status, Group: u.Group}
+		}
+		c.users.Store(&m)
+	}
+	if fx.Channels {
+		chs, err := s.Channels()
+		if err != nil {
+			return err
+		}
+		infos := make([]*ChannelInfo, 0, len(chs))
+		for i := range chs {
+			ci, err := NewChannelInfo(&chs[i])
+			if err != nil {
+				c.log.Warn("channel config ignored", "channel_id", chs[i].ID, "err", err)
+			}
+			infos = append(infos, ci)
+		}
+		c.router.Store(NewRouter(infos, c.health))
+	}
+	if fx.Options {
+		opts, err := s.Options()
+		if err != nil {
+			return err
+		}
+		p, errs := NewPricing(opts)
+		for _, e := range errs {
+			c.log.Warn("option ignored", "err", e)
+		}
+		c.pricing.Store(p)
+	}
+	return nil
+}
+
+// NewTokenInfo pre-parses a stored token.
+func NewTokenInfo(t *storage.Token) *TokenInfo {
+	ti := &TokenInfo{
+		ID: t.ID, UserID: t.UserID, Name: t.Name, Key: t.Key, Status: t.Status,
+		ExpiredTime: t.ExpiredTime, UnlimitedQuota: t.UnlimitedQuota,
+	}
+	if ms := SplitList(t.Models); len(ms) > 0 {
+		ti.Models = make(map[string]struct{}, len(ms))
+		for _, m := range ms {
+			ti.Models[m] = struct{}{}
+		}
+	}
+	for _, s := range SplitList(t.Subnet) {
+		if p, err := ParsePrefix(s); err == nil {
+			ti.Subnets = append(ti.Subnets, p)
+		} else {
+			// An unparsable entry must not widen access: keep an empty,
+			// never-matching list rather than nil ("any address").
+			ti.Subnets = append(ti.Subnets, netip.Prefix{})
+		}
+	}
+	return ti
+}
+
+// ParsePrefix accepts an IP address or a CIDR prefix.
+func ParsePrefix(s string) (netip.Prefix, error) {
+	if strings.Contains(s, "/") {
+		p, err := netip.ParsePrefix(s)
+		return p.Masked(), err
+	}
+	a, err := netip.ParseAddr(s)
+	if err != nil {
+		return netip.Prefix{}, err
+	}
+	a = a.Unmap()
+	return netip.PrefixFrom(a, a.BitLen()), nil
+}
+
+// SplitList splits a One API comma list, trimming spaces and dropping
+// empty items.
+func SplitList(s string) []string {
+	if strings.TrimSpace(s) == "" {
+		return nil
+	}
+	parts := strings.Split(s, ",")
+	out := parts[:0]
+	for _, p := range parts {
+		if p = strings.TrimSpace(p); p != "" {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+// ChannelInfo is the immutable, pre-parsed view of a channel used by the
+// router and the relay.
+type ChannelInfo struct {
+	ID           int64
+	Type         int
+	Name         string
+	Status       int
+	BaseURL      string
+	Keys         []string // one or more upstream keys (newline-separated in the record)
+	Models       []string
+	Groups       []string
+	Mapping      map[string]string
+	Config       map[string]string
+	SystemPrompt string
+	Priority     int64
+	Weight       int
+	Health       *Health
+}
+
+// NewChannelInfo pre-parses a stored channel. A malformed model mapping or
+// config is reported and treated as empty.
+func NewChannelInfo(ch *storage.Channel) (*ChannelInfo, error) {
+	ci := &ChannelInfo{
+		ID: ch.ID, Type: ch.Type, Name: ch.Name, Status: ch.Status, BaseURL: strings.TrimRight(ch.BaseURL, "/"),
+		Models: SplitList(ch.Models), Groups: SplitList(ch.Group), SystemPrompt: ch.SystemPrompt,
+		Priority: ch.Priority, Weight: ch.Weight,
+	}
+	for _, k := range strings.Split(ch.Key, "\n") {
+		if k = strings.TrimSpace(k); k != "" {
+			ci.Keys = append(ci.Keys, k)
+		}
+	}
+	if len(ci.Groups) == 0 {
+		ci.Groups = []string{"default"}
+	}
+	var firstErr error
+	if m := strings.TrimSpace(ch.ModelMapping); m != "" && m != "{}" {
+		if err := sonic.UnmarshalString(m, &ci.Mapping); err != nil {
+			firstErr = fmt.Errorf("model_mapping: %w", err)
+			ci.Mapping = nil
+		}
+	}
+	if cfg := strings.TrimSpace(ch.Config); cfg != "" && cfg != "{}" {
+		var raw map[string]any
+		if err := sonic.UnmarshalString(cfg, &raw); err != nil {
+			if firstErr == nil {
+				firstErr = fmt.Errorf("config: %w", err)
+			}
+		} else {
+			ci.Config = make(map[string]string, len(raw))
+			for k, v := range raw {
+				ci.Config[k] = fmt.Sprint(v)
+			}
+		}
+	}
+	return ci, firstErr
+}
+
+// UpstreamModel applies the channel's model mapping.
+func (c *ChannelInfo) UpstreamModel(model string) string {
+	if m, ok := c.Mapping[model]; ok && m != "" {
+		return m
+	}
+	return model
+}

@@ -1,0 +1,202 @@
+package actors
+
+import (
+	"math"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/asynkron/protoactor-go/actor"
+)
+
+// Messages of the channel actor.
+type (
+	// RecordOutcome reports how one upstream call on the channel ended.
+	RecordOutcome struct {
+		Success bool
+		Latency time.Duration
+		// Fatal marks errors that say the channel itself is broken (bad
+		// key, no quota upstream) as opposed to a transient failure.
+		Fatal bool
+	}
+)
+
+// Breaker states published in Health.
+const (
+	BreakerClosed   int32 = 0
+	BreakerOpen     int32 = 1
+	BreakerHalfOpen int32 = 2
+)
+
+// BreakerConfig tunes every channel's circuit breaker.
+type BreakerConfig struct {
+	// Failures is how many consecutive failures open the breaker.
+	// Default 5.
+	Failures int
+	// Cooldown is how long an open breaker rejects traffic before letting
+	// one probe through. Default 10 s.
+	Cooldown time.Duration
+}
+
+func (c BreakerConfig) withDefaults() BreakerConfig {
+	if c.Failures <= 0 {
+		c.Failures = 5
+	}
+	if c.Cooldown <= 0 {
+		c.Cooldown = 10 * time.Second
+	}
+	return c
+}
+
+// Health is a channel's live state, published by its channel actor and
+// read lock-free by the router and the metrics. In-flight counting is a
+// plain atomic because it changes twice per request and needs no ordering
+// with anything else.
+type Health struct {
+	state     atomic.Int32
+	openUntil atomic.Int64 // Unix ns; while open, traffic is refused until then
+	probing   atomic.Bool  // a half-open probe is in flight
+	inFlight  atomic.Int64
+	ewmaNanos atomic.Int64
+	failures  atomic.Int64 // consecutive
+	successes atomic.Int64
+	errors    atomic.Int64
+}
+
+// State returns the breaker state.
+func (h *Health) State() int32 { return h.state.Load() }
+
+// InFlight is the number of requests currently on the channel.
+func (h *Health) InFlight() int64 { return h.inFlight.Load() }
+
+// LatencyEWMA is the smoothed latency of successful calls.
+func (h *Health) LatencyEWMA() time.Duration { return time.Duration(h.ewmaNanos.Load()) }
+
+// Begin counts a request starting on the channel; End must follow.
+func (h *Health) Begin() { h.inFlight.Add(1) }
+
+// End counts a request leaving the channel.
+func (h *Health) End() { h.inFlight.Add(-1) }
+
+// admits reports whether the router may send a request now. An open
+// breaker whose cooldown passed admits exactly one probe (half-open).
+func (h *Health) admits(now int64) bool {
+	switch h.state.Load() {
+	case BreakerClosed:
+		return true
+	case BreakerOpen:
+		if now < h.openUntil.Load() {
+			return false
+		}
+		return h.probing.CompareAndSwap(false, true)
+	default: // half-open: the probe is out
+		return false
+	}
+}
+
+// HealthBoard owns the channel actors and their published Health. Channel
+// actors live as long as the process (their state is small and is rebuilt
+// from nothing after a restart: a restarted node starts with closed
+// breakers and no latency history).
+type HealthBoard struct {
+	sys *actor.ActorSystem
+	cfg BreakerConfig
+
+	mu     sync.Mutex
+	byID   map[int64]*channelRef
+	closed bool
+}
+
+type channelRef struct {
+	h   *Health
+	pid *actor.PID
+}
+
+// NewHealthBoard creates the board; channel actors are spawned on first use.
+func NewHealthBoard(sys *actor.ActorSystem, cfg BreakerConfig) *HealthBoard {
+	return &HealthBoard{sys: sys, cfg: cfg.withDefaults(), byID: map[int64]*channelRef{}}
+}
+
+func (b *HealthBoard) ref(id int64) *channelRef {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	r, ok := b.byID[id]
+	if ok {
+		return r
+	}
+	r = &channelRef{h: &Health{}}
+	if !b.closed {
+		h, cfg := r.h, b.cfg
+		props := actor.PropsFromProducer(func() actor.Actor { return &channelActor{h: h, cfg: cfg} },
+			actor.WithMailbox(actor.Bounded(4096)))
+		r.pid = b.sys.Root.Spawn(props)
+	}
+	b.byID[id] = r
+	return r
+}
+
+// Health returns the published health of channel id.
+func (b *HealthBoard) Health(id int64) *Health { return b.ref(id).h }
+
+// Record sends an outcome to the channel's actor (one-way; dropping one
+// under overload only delays the breaker).
+func (b *HealthBoard) Record(id int64, o RecordOutcome) {
+	if r := b.ref(id); r.pid != nil {
+		b.sys.Root.Send(r.pid, &o)
+	}
+}
+
+// Stop stops every channel actor.
+func (b *HealthBoard) Stop() {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.closed = true
+	for _, r := range b.byID {
+		if r.pid != nil {
+			b.sys.Root.Stop(r.pid)
+		}
+	}
+}
+
+// channelActor owns one channel's breaker and latency average. It is the
+// only writer of its Health (except the in-flight counter and the probe
+// flag, which the request path flips atomically).
+type channelActor struct {
+	h   *Health
+	cfg BreakerConfig
+}
+
+func (a *channelActor) Receive(ctx actor.Context) {
+	switch m := ctx.Message().(type) {
+	case *RecordOutcome:
+		a.record(m)
+	}
+}
+
+const ewmaAlpha = 0.2
+
+func (a *channelActor) record(m *RecordOutcome) {
+	h := a.h
+	if m.Success {
+		h.successes.Add(1)
+		h.failures.Store(0)
+		old := float64(h.ewmaNanos.Load())
+		n := float64(m.Latency)
+		if old == 0 {
+			h.ewmaNanos.Store(int64(n))
+		} else {
+			h.ewmaNanos.Store(int64(math.Round(old + ewmaAlpha*(n-old))))
+		}
+		h.state.Store(BreakerClosed)
+		h.probing.Store(false)
+		return
+	}
+	h.errors.Add(1)
+	f := h.failures.Add(1)
+	wasProbe := h.probing.Load()
+	if m.Fatal || wasProbe || f >= int64(a.cfg.Failures) {
+		h.openUntil.Store(time.Now().Add(a.cfg.Cooldown).UnixNano())
+		h.state.Store(BreakerOpen)
+		h.probing.Store(false)
+	}
+}

@@ -1,0 +1,193 @@
+package actors
+
+import (
+	"fmt"
+	"math"
+	"strconv"
+	"strings"
+
+	"github.com/bytedance/sonic"
+)
+
+// Option names read by the pricing (One API's keys; values are JSON
+// strings or numbers as strings).
+const (
+	OptModelRatio      = "ModelRatio"
+	OptCompletionRatio = "CompletionRatio"
+	OptGroupRatio      = "GroupRatio"
+	OptQuotaPerUnit    = "QuotaPerUnit"
+	OptDefaultMaxToken = "DefaultMaxTokens"
+	OptRetryTimes      = "RetryTimes"
+	OptUnknownRatio    = "UnknownModelRatio"
+)
+
+// DefaultQuotaPerUnit is One API's 500,000 quota units per US dollar.
+const DefaultQuotaPerUnit = 500000
+
+// Pricing is an immutable view of the price options. A ratio of 1 means
+// $0.002 per 1K tokens (one quota unit per token). Safe for concurrent use.
+type Pricing struct {
+	ModelRatio      map[string]float64
+	CompletionRatio map[string]float64
+	GroupRatio      map[string]float64
+	QuotaPerUnit    float64
+	// DefaultMaxTokens is the completion budget assumed by the reservation
+	// estimate when a request sets no max_tokens.
+	DefaultMaxTokens int
+	// UnknownRatio prices models missing from ModelRatio (One API: 30).
+	UnknownRatio float64
+	RetryTimes   int
+}
+
+// DefaultModelRatios are built-in prices for well-known models (ratio =
+// USD per 1M input tokens / 2). Options override them key by key.
+func DefaultModelRatios() map[string]float64 {
+	return map[string]float64{
+		"gpt-3.5-turbo": 0.25, "gpt-4": 15, "gpt-4-turbo": 5, "gpt-4o": 1.25, "gpt-4o-mini": 0.075,
+		"gpt-4.1": 1, "gpt-4.1-mini": 0.2, "gpt-4.1-nano": 0.05, "o1": 7.5, "o1-mini": 0.55,
+		"o3": 1, "o3-mini": 0.55, "o4-mini": 0.55, "gpt-5": 0.625, "gpt-5-mini": 0.125, "gpt-5-nano": 0.025,
+		"text-embedding-3-small": 0.01, "text-embedding-3-large": 0.065, "text-embedding-ada-002": 0.05,
+		"gpt-3.5-turbo-instruct": 0.75, "davinci-002": 1, "babbage-002": 0.2,
+		"deepseek-chat": 0.135, "deepseek-reasoner": 0.275,
+		"claude-3-5-sonnet-20241022": 1.5, "claude-3-5-haiku-20241022": 0.4, "claude-sonnet-4-20250514": 1.5,
+		"gemini-2.0-flash": 0.05, "gemini-2.5-pro": 0.625, "gemini-2.5-flash": 0.15,
+	}
+}
+
+// DefaultCompletionRatios are built-in completion multipliers.
+func DefaultCompletionRatios() map[string]float64 {
+	return map[string]float64{
+		"gpt-3.5-turbo": 3, "gpt-4": 2, "gpt-4-turbo": 3, "gpt-4o": 4, "gpt-4o-mini": 4,
+		"gpt-4.1": 4, "gpt-4.1-mini": 4, "gpt-4.1-nano": 4, "o1": 4, "o1-mini": 4, "o3": 4,
+		"o3-mini": 4, "o4-mini": 4, "gpt-5": 8, "gpt-5-mini": 8, "gpt-5-nano": 8,
+		"deepseek-chat": 4, "deepseek-reasoner": 4,
+		"claude-3-5-sonnet-20241022": 5, "claude-3-5-haiku-20241022": 5, "claude-sonnet-4-20250514": 5,
+		"gemini-2.0-flash": 4, "gemini-2.5-pro": 8, "gemini-2.5-flash": 8.33,
+	}
+}
+
+// NewPricing builds a Pricing from option values. Malformed values are
+// reported and fall back to the defaults, so a bad edit never stops
+// billing.
+func NewPricing(opts map[string]string) (*Pricing, []error) {
+	p := &Pricing{
+		ModelRatio:       DefaultModelRatios(),
+		CompletionRatio:  DefaultCompletionRatios(),
+		GroupRatio:       map[string]float64{"default": 1, "vip": 1, "svip": 1},
+		QuotaPerUnit:     DefaultQuotaPerUnit,
+		DefaultMaxTokens: 4096,
+		UnknownRatio:     30,
+	}
+	var errs []error
+	mergeRatios := func(name string, into map[string]float64) {
+		v, ok := opts[name]
+		if !ok || strings.TrimSpace(v) == "" {
+			return
+		}
+		m, err := ParseRatios(v)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("option %s: %w", name, err))
+			return
+		}
+		for k, r := range m {
+			into[k] = r
+		}
+	}
+	mergeRatios(OptModelRatio, p.ModelRatio)
+	mergeRatios(OptCompletionRatio, p.CompletionRatio)
+	if v, ok := opts[OptGroupRatio]; ok && strings.TrimSpace(v) != "" {
+		// GroupRatio replaces the table: a group removed by the admin
+		// falls back to 1.
+		if m, err := ParseRatios(v); err != nil {
+			errs = append(errs, fmt.Errorf("option %s: %w", OptGroupRatio, err))
+		} else {
+			p.GroupRatio = m
+		}
+	}
+	num := func(name string, set func(float64)) {
+		if v, ok := opts[name]; ok && v != "" {
+			f, err := strconv.ParseFloat(strings.TrimSpace(v), 64)
+			if err != nil || f < 0 || math.IsNaN(f) || math.IsInf(f, 0) {
+				errs = append(errs, fmt.Errorf("option %s: not a non-negative number: %q", name, v))
+				return
+			}
+			set(f)
+		}
+	}
+	num(OptQuotaPerUnit, func(f float64) {
+		if f > 0 {
+			p.QuotaPerUnit = f
+		}
+	})
+	num(OptDefaultMaxToken, func(f float64) { p.DefaultMaxTokens = int(f) })
+	num(OptUnknownRatio, func(f float64) { p.UnknownRatio = f })
+	num(OptRetryTimes, func(f float64) { p.RetryTimes = int(f) })
+	return p, errs
+}
+
+// ParseRatios parses a JSON object of name → non-negative number.
+func ParseRatios(s string) (map[string]float64, error) {
+	var m map[string]float64
+	if err := sonic.UnmarshalString(s, &m); err != nil {
+		return nil, fmt.Errorf("not a JSON object of numbers: %w", err)
+	}
+	for k, v := range m {
+		if v < 0 || math.IsNaN(v) || math.IsInf(v, 0) {
+			return nil, fmt.Errorf("ratio of %q must be a non-negative number", k)
+		}
+	}
+	return m, nil
+}
+
+// Ratios is the price of one model for one group.
+type Ratios struct {
+	Model      float64
+	Completion float64
+	Group      float64
+}
+
+// For returns the ratios for model and group.
+func (p *Pricing) For(model, group string) Ratios {
+	r := Ratios{Model: p.UnknownRatio, Completion: 1, Group: 1}
+	if v, ok := p.ModelRatio[model]; ok {
+		r.Model = v
+	}
+	if v, ok := p.CompletionRatio[model]; ok {
+		r.Completion = v
+	}
+	if v, ok := p.GroupRatio[group]; ok {
+		r.Group = v
+	}
+	return r
+}
+
+// Quota is the charge for a request: ceil((prompt + completion ×
+// CompletionRatio) × ModelRatio × GroupRatio), at least 1 when the ratio is
+// non-zero and tokens were used, 0 when no tokens were used.
+func (r Ratios) Quota(prompt, completion int) int64 {
+	if prompt <= 0 && completion <= 0 {
+		return 0
+	}
+	ratio := r.Model * r.Group
+	if ratio == 0 {
+		return 0
+	}
+	// Round the exact product before the ceiling so that binary float
+	// error (e.g. 2.0000000000000004) never adds a unit.
+	q := (float64(max(prompt, 0)) + float64(max(completion, 0))*r.Completion) * ratio
+	q = math.Round(q*1e6) / 1e6
+	c := int64(math.Ceil(q))
+	if c < 1 {
+		c = 1
+	}
+	return c
+}
+
+// Content is the human-readable price line written in the consume log.
+func (r Ratios) Content() string {
+	return fmt.Sprintf("model ratio %.4g, completion ratio %.4g, group ratio %.4g", r.Model, r.Completion, r.Group)
+}
+
+// EstimatePromptTokens is the reservation's prompt estimate: about four
+// bytes per token. It never tokenizes (the hot path has no tokenizer).
+func EstimatePromptTokens(bodyBytes int) int { return bodyBytes/4 + 1 }

@@ -1,0 +1,176 @@
+package actors
+
+import (
+	"context"
+	"log/slog"
+	"sync"
+	"time"
+
+	"switchyard/storage"
+)
+
+// ShipperConfig tunes the usage shipper.
+type ShipperConfig struct {
+	// SyncInterval is the outbox group-sync period: the most a power loss
+	// can lose. Default 5 ms.
+	SyncInterval time.Duration
+	// BatchInterval is the longest a settled request waits before it is
+	// shipped. Default 20 ms.
+	BatchInterval time.Duration
+	// BatchSize is the most records in one UsageBatch. Default 512.
+	BatchSize int
+	// ProposeTimeout bounds one UsageBatch proposal. Default 5 s.
+	ProposeTimeout time.Duration
+}
+
+func (c ShipperConfig) withDefaults() ShipperConfig {
+	if c.SyncInterval <= 0 {
+		c.SyncInterval = 5 * time.Millisecond
+	}
+	if c.BatchInterval <= 0 {
+		c.BatchInterval = 20 * time.Millisecond
+	}
+	if c.BatchSize <= 0 {
+		c.BatchSize = 512
+	}
+	if c.ProposeTimeout <= 0 {
+		c.ProposeTimeout = 5 * time.Second
+	}
+	return c
+}
+
+// Shipper is the node's single usage shipper: it group-syncs the outbox and
+// commits closed records through Raft in batches (by count and by time).
+// Batches carry the records' close sequences; the state machine applies
+// each sequence once, so re-shipping after a timeout or a crash is safe.
+// After a batch commits, its records are deleted from the outbox.
+type Shipper struct {
+	cfg    ShipperConfig
+	outbox *storage.Outbox
+	prop   storage.Proposer
+	node   string
+	log    *slog.Logger
+
+	mu      sync.Mutex
+	shipped uint64 // highest close sequence known committed
+	kick    chan struct{}
+	stop    chan struct{}
+	done    chan struct{}
+}
+
+// NewShipper creates a shipper; shipped is the state machine's high-water
+// mark for this node (records at or below it are already applied).
+func NewShipper(cfg ShipperConfig, outbox *storage.Outbox, prop storage.Proposer, node string, shipped uint64, log *slog.Logger) *Shipper {
+	return &Shipper{
+		cfg: cfg.withDefaults(), outbox: outbox, prop: prop, node: node, log: log, shipped: shipped,
+		kick: make(chan struct{}, 1), stop: make(chan struct{}), done: make(chan struct{}),
+	}
+}
+
+// Start runs the shipper until Stop.
+func (s *Shipper) Start() {
+	go s.run()
+}
+
+// Kick asks for a shipment now (for example when a batch filled up).
+func (s *Shipper) Kick() {
+	select {
+	case s.kick <- struct{}{}:
+	default:
+	}
+}
+
+func (s *Shipper) run() {
+	defer close(s.done)
+	syncT := time.NewTicker(s.cfg.SyncInterval)
+	shipT := time.NewTicker(s.cfg.BatchInterval)
+	defer syncT.Stop()
+	defer shipT.Stop()
+	for {
+		select {
+		case <-s.stop:
+			return
+		case <-syncT.C:
+			if err := s.outbox.Sync(); err != nil {
+				s.log.Error("outbox sync failed", "err", err)
+			}
+		case <-shipT.C:
+			s.shipAll(context.Background())
+		case <-s.kick:
+			s.shipAll(context.Background())
+		}
+	}
+}
+
+// shipAll ships until the outbox has nothing closed left (or an error).
+func (s *Shipper) shipAll(ctx context.Context) error {
+	for {
+		n, err := s.shipOnce(ctx)
+		if err != nil {
+			s.log.Warn("usage batch not committed, will retry", "err", err)
+			return err
+		}
+		if n < s.cfg.BatchSize {
+			return nil
+		}
+	}
+}
+
+func (s *Shipper) shipOnce(ctx context.Context) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	recs, err := s.outbox.Closed(s.shipped, s.cfg.BatchSize)
+	if err != nil || len(recs) == 0 {
+		return 0, err
+	}
+	pctx, cancel := context.WithTimeout(ctx, s.cfg.ProposeTimeout)
+	defer cancel()
+	res, err := s.prop.Propose(pctx, &storage.UsageBatch{Node: s.node, Records: recs})
+	if err == nil {
+		err = res.Err
+	}
+	if err != nil {
+		return 0, err
+	}
+	last := recs[len(recs)-1].Seq
+	s.shipped = last
+	if err := s.outbox.Shipped(last); err != nil {
+		s.log.Error("outbox cleanup failed", "err", err)
+	}
+	return len(recs), nil
+}
+
+// Flush ships everything closed so far and syncs the outbox; used at
+// shutdown after the last request finished.
+func (s *Shipper) Flush(ctx context.Context) error {
+	if err := s.outbox.Sync(); err != nil {
+		return err
+	}
+	for {
+		n, err := s.shipOnce(ctx)
+		if err != nil {
+			if ctx.Err() != nil {
+				return err
+			}
+			select {
+			case <-ctx.Done():
+				return err
+			case <-time.After(50 * time.Millisecond):
+			}
+			continue
+		}
+		if n == 0 {
+			return nil
+		}
+	}
+}
+
+// Stop ends the background loop (call Flush afterwards to ship the rest).
+func (s *Shipper) Stop() {
+	select {
+	case <-s.stop:
+	default:
+		close(s.stop)
+	}
+	<-s.done
+}

@@ -1,0 +1,298 @@
+// Package actors holds Switchyard's node-local actors and the arithmetic of
+// money: account actors (the token actors of DESIGN.md: leases,
+// reservations), channel actors (circuit breaker, in-flight count, latency
+// average), the router that picks channels from immutable snapshots, the
+// usage shipper, and pricing.
+//
+// Actors are never the record of money. Every charge is written to the
+// node-local outbox before any actor hears of it, and leases live in the
+// replicated state; actors only cache them to decide quickly. Other
+// packages use the typed references (Accounts, HealthBoard) and never see
+// PIDs.
+package actors
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/asynkron/protoactor-go/actor"
+
+	"switchyard/storage"
+)
+
+// Config configures the node's actors.
+type Config struct {
+	// Node is this node's id (it names leases and usage batches).
+	Node string
+	// Lease sizes quota leases.
+	Lease LeasePolicy
+	// Breaker tunes channel circuit breakers.
+	Breaker BreakerConfig
+	// Shipper tunes the usage shipper.
+	Shipper ShipperConfig
+	// IsLeader reports whether this node leads the cluster; the leader
+	// proposes lease expiry. Nil means always (single node).
+	IsLeader func() bool
+	// ExpireEvery is how often the leader drops expired leases.
+	// Default 30 s.
+	ExpireEvery time.Duration
+	// Logger receives warnings; required.
+	Logger *slog.Logger
+}
+
+// System wires the node's actors to the store.
+type System struct {
+	cfg      Config
+	store    *storage.Store
+	prop     storage.Proposer
+	sys      *actor.ActorSystem
+	Catalog  *Catalog
+	Accounts *Accounts
+	Health   *HealthBoard
+	Outbox   *storage.Outbox
+	Shipper  *Shipper
+
+	pending map[int64]int64 // unshipped charges per user at startup
+	pendMu  sync.Mutex
+
+	stop chan struct{}
+	wg   sync.WaitGroup
+}
+
+// New builds the actors and registers the store hooks. Call it before the
+// cluster starts applying entries, then Start once proposals can commit.
+func New(cfg Config, store *storage.Store, local *storage.Local, prop storage.Proposer) (*System, error) {
+	if cfg.Logger == nil {
+		return nil, fmt.Errorf("actors: Config.Logger is required")
+	}
+	cfg.Lease = cfg.Lease.withDefaults()
+	if cfg.ExpireEvery <= 0 {
+		cfg.ExpireEvery = 30 * time.Second
+	}
+	if cfg.IsLeader == nil {
+		cfg.IsLeader = func() bool { return true }
+	}
+	hw, err := store.UsageHighWater(cfg.Node)
+	if err != nil {
+		return nil, err
+	}
+	ob, err := local.Outbox(hw)
+	if err != nil {
+		return nil, err
+	}
+	pending, err := ob.PendingByUser()
+	if err != nil {
+		return nil, err
+	}
+	quiet := cfg.Logger.With("component", "protoactor")
+	sys := actor.NewActorSystem(actor.WithLoggerFactory(func(*actor.ActorSystem) *slog.Logger {
+		return slog.New(levelFilter{h: quiet.Handler(), min: slog.LevelError})
+	}))
+	s := &System{
+		cfg: cfg, store: store, prop: prop, sys: sys, Outbox: ob, pending: pending,
+		stop: make(chan struct{}),
+	}
+	s.Health = NewHealthBoard(sys, cfg.Breaker)
+	s.Catalog = NewCatalog(s.Health, cfg.Logger)
+	s.Accounts = &Accounts{
+		sys: sys, prop: prop, node: cfg.Node, policy: cfg.Lease,
+		props: s.accountProps,
+		bg:    func(f func()) { s.wg.Add(1); go func() { defer s.wg.Done(); f() }() },
+	}
+	s.Shipper = NewShipper(cfg.Shipper, ob, prop, cfg.Node, hw, cfg.Logger)
+	all := &storage.Effects{Users: true, Tokens: true, Channels: true, Options: true}
+	if err := s.Catalog.Refresh(store, all); err != nil {
+		return nil, err
+	}
+	store.OnApply(s.onApply)
+	return s, nil
+}
+
+func (s *System) accountProps(uid int64) *actor.Props {
+	return actor.PropsFromProducer(func() actor.Actor {
+		return &accountActor{userID: uid, tokens: map[int64]*tokenSpend{}, policy: s.cfg.Lease}
+	}, actor.WithReceiverMiddleware(s.loadAccount))
+}
+
+// loadAccount fills a new account actor from the replicated leases and the
+// outbox before its first message.
+func (s *System) loadAccount(next actor.ReceiverFunc) actor.ReceiverFunc {
+	return func(c actor.ReceiverContext, env *actor.MessageEnvelope) {
+		if _, ok := env.Message.(*actor.Started); ok {
+			if a, ok := c.Actor().(*accountActor); ok {
+				s.load(a)
+			}
+		}
+		next(c, env)
+	}
+}
+
+func (s *System) load(a *accountActor) {
+	if l, ok, err := s.store.Lease(storage.LeaseUser, a.userID, s.cfg.Node); err == nil && ok {
+		a.lease, a.hasLease, a.expires = l.Remaining, true, l.ExpiresAt
+	}
+	if toks, err := s.store.TokensOf(a.userID); err == nil {
+		for _, t := range toks {
+			if l, ok, err := s.store.Lease(storage.LeaseToken, t.ID, s.cfg.Node); err == nil && ok {
+				ts := a.tok(t.ID)
+				ts.lease, ts.hasLease, ts.expires = l.Remaining, true, l.ExpiresAt
+			}
+		}
+	}
+	s.pendMu.Lock()
+	a.unapplied += s.pending[a.userID]
+	delete(s.pending, a.userID)
+	s.pendMu.Unlock()
+}
+
+// onApply refreshes snapshots and tells live account actors what changed.
+// It runs on the apply goroutine.
+func (s *System) onApply(fx *storage.Effects) {
+	if err := s.Catalog.Refresh(s.store, fx); err != nil {
+		s.cfg.Logger.Error("snapshot refresh failed", "err", err)
+	}
+	if len(fx.Leases) == 0 && len(fx.Charged) == 0 && len(fx.Credited) == 0 {
+		return
+	}
+	per := map[int64]*LeasesApplied{}
+	get := func(uid int64) *LeasesApplied {
+		m := per[uid]
+		if m == nil {
+			m = &LeasesApplied{}
+			per[uid] = m
+		}
+		return m
+	}
+	for _, l := range fx.Leases {
+		if l.Node != s.cfg.Node {
+			continue
+		}
+		uid := l.ID
+		if l.Kind == storage.LeaseToken {
+			t, ok := s.Catalog.TokenByID(l.ID)
+			if !ok {
+				continue
+			}
+			uid = t.UserID
+		}
+		m := get(uid)
+		m.Leases = append(m.Leases, l)
+	}
+	for _, c := range fx.Charged {
+		if c.Node == s.cfg.Node {
+			m := get(c.UserID)
+			m.Charges = append(m.Charges, c)
+		}
+	}
+	for uid, m := range per {
+		s.Accounts.deliver(uid, m)
+	}
+	for _, uid := range fx.Credited {
+		s.Accounts.deliver(uid, &BalanceChanged{})
+	}
+}
+
+// Start settles requests a crash interrupted, then starts the shipper and
+// the lease-expiry loop. Proposals must be able to commit.
+func (s *System) Start() error {
+	orphans, err := s.Outbox.Orphans()
+	if err != nil {
+		return err
+	}
+	for seq, o := range orphans {
+		rec := &storage.UsageRecord{
+			RequestID: o.RequestID, UserID: o.UserID, TokenID: o.TokenID, TokenName: o.TokenName,
+			ChannelID: o.ChannelID, Model: o.Model, IsStream: o.IsStream, Time: o.Time, Abandoned: true,
+		}
+		if _, err := s.Outbox.Close(seq, rec); err != nil {
+			return err
+		}
+	}
+	if len(orphans) > 0 {
+		s.cfg.Logger.Warn("settled requests interrupted by a crash: reservations released, nothing charged", "count", len(orphans))
+	}
+	s.Shipper.Start()
+	s.wg.Add(1)
+	go s.expireLoop()
+	return nil
+}
+
+func (s *System) expireLoop() {
+	defer s.wg.Done()
+	t := time.NewTicker(s.cfg.ExpireEvery)
+	defer t.Stop()
+	for {
+		select {
+		case <-s.stop:
+			return
+		case <-t.C:
+			if !s.cfg.IsLeader() {
+				continue
+			}
+			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+			_, err := s.prop.Propose(ctx, &storage.ExpireLeases{Now: time.Now().UnixMilli()})
+			cancel()
+			if err != nil {
+				s.cfg.Logger.Warn("lease expiry not committed", "err", err)
+			}
+		}
+	}
+}
+
+// Stop ships every settled request, returns this node's leases and stops
+// the actors. In-flight requests must have finished (the transport drains
+// them first).
+func (s *System) Stop(ctx context.Context) error {
+	close(s.stop)
+	s.Shipper.Stop()
+	err := s.Shipper.Flush(ctx)
+	if err == nil {
+		err = s.releaseLeases(ctx)
+	}
+	s.wg.Wait()
+	s.Health.Stop()
+	s.sys.Shutdown()
+	return err
+}
+
+func (s *System) releaseLeases(ctx context.Context) error {
+	ls, err := s.store.Leases()
+	if err != nil {
+		return err
+	}
+	for _, l := range ls {
+		if l.Node != s.cfg.Node {
+			continue
+		}
+		cmd := &storage.LeaseRelease{Node: l.Node}
+		if l.Kind == storage.LeaseUser {
+			cmd.UserID = l.ID
+		} else {
+			cmd.TokenID = l.ID
+		}
+		if _, err := s.prop.Propose(ctx, cmd); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// levelFilter drops records below min (protoactor logs chattily at INFO).
+type levelFilter struct {
+	h   slog.Handler
+	min slog.Level
+}
+
+func (f levelFilter) Enabled(ctx context.Context, l slog.Level) bool {
+	return l >= f.min && f.h.Enabled(ctx, l)
+}
+func (f levelFilter) Handle(ctx context.Context, r slog.Record) error { return f.h.Handle(ctx, r) }
+func (f levelFilter) WithAttrs(a []slog.Attr) slog.Handler {
+	return levelFilter{h: f.h.WithAttrs(a), min: f.min}
+}
+func (f levelFilter) WithGroup(n string) slog.Handler {
+	return levelFilter{h: f.h.WithGroup(n), min: f.min}
+}

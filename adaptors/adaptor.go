@@ -1,0 +1,149 @@
+// Package adaptors defines how Switchyard talks to AI providers: an Adaptor
+// is a pure translator between the canonical OpenAI request the gateway
+// receives and one provider's wire protocol.
+//
+// Adaptors never perform network I/O. Given a request they describe the
+// upstream HTTP request (method, URL, headers, body); given the upstream's
+// bytes they produce the canonical response, stream events, usage and
+// errors. The HTTP client, timeouts, retries and cancellation live in the
+// transport package. Adaptors hold only immutable configuration and are
+// safe for concurrent use by any number of goroutines.
+//
+// Optional capabilities (balance query, model list, …) are separate small
+// interfaces discovered by type assertion: a provider that does not support
+// one simply does not implement it.
+package adaptors
+
+import (
+	"io"
+
+	"switchyard/adaptors/schema"
+)
+
+// Mode is the API surface a request targets.
+type Mode uint8
+
+// The modes served by the spine. Later modes (images, audio, …) are added
+// here and by the adaptors that support them.
+const (
+	ModeChat        Mode = iota + 1 // POST /v1/chat/completions
+	ModeCompletions                 // POST /v1/completions
+	ModeEmbeddings                  // POST /v1/embeddings
+)
+
+// String names the mode as it appears in logs.
+func (m Mode) String() string {
+	switch m {
+	case ModeChat:
+		return "chat"
+	case ModeCompletions:
+		return "completions"
+	case ModeEmbeddings:
+		return "embeddings"
+	}
+	return "unknown"
+}
+
+// Channel is the immutable part of a channel (an upstream account) that an
+// adaptor needs to build requests. The transport builds it from the stored
+// channel record; adaptors must not modify it.
+type Channel struct {
+	ID      int
+	Type    int    // One API channel type number
+	BaseURL string // empty means the provider's default base URL
+	Key     string // the upstream credential (one key, already chosen)
+	// Config holds provider-specific settings (region, api_version, …) as
+	// stored in the channel's config JSON.
+	Config map[string]string
+}
+
+// Request is one client request as handed to an adaptor.
+type Request struct {
+	Mode Mode
+	// Model is the model name to send upstream (after the channel's model
+	// mapping). OriginModel is what the client asked for.
+	Model       string
+	OriginModel string
+	// Body is the client's request body (OpenAI JSON). It is read-only: an
+	// adaptor that needs a different body builds a new slice.
+	Body []byte
+	// Stream is true when the client asked for a server-sent event stream.
+	Stream bool
+	// IncludeUsage is true when the client asked for the final usage chunk
+	// (stream_options.include_usage). The gateway always asks the upstream
+	// for usage; this flag only controls what the client sees.
+	IncludeUsage bool
+}
+
+// Header is one HTTP header of an upstream request.
+type Header struct {
+	Key, Value string
+}
+
+// HTTPRequest describes the upstream call an adaptor wants made.
+type HTTPRequest struct {
+	Method string
+	URL    string
+	Header []Header
+	Body   []byte
+}
+
+// Usage is token usage as reported by the upstream (or estimated by the
+// gateway when the upstream reports none).
+type Usage struct {
+	PromptTokens     int `json:"prompt_tokens"`
+	CompletionTokens int `json:"completion_tokens"`
+	TotalTokens      int `json:"total_tokens"`
+	// CachedTokens and ReasoningTokens are informational details
+	// (prompt_tokens_details.cached_tokens,
+	// completion_tokens_details.reasoning_tokens).
+	CachedTokens    int `json:"-"`
+	ReasoningTokens int `json:"-"`
+}
+
+// Response is a complete (non-stream) answer converted for the client.
+type Response struct {
+	// Body is the OpenAI-format JSON body for the client.
+	Body []byte
+	// Usage is nil when the upstream reported no usage.
+	Usage *Usage
+}
+
+// StreamEvent is one event of a converted stream.
+type StreamEvent struct {
+	// Data is the payload of one client `data:` line (a chat.completion.chunk
+	// JSON object), or nil when this event carries nothing for the client.
+	Data []byte
+	// Usage is set when the upstream reported usage in this event.
+	Usage *Usage
+	// TextBytes counts the bytes of generated text (content, reasoning,
+	// tool-call arguments) in this event, so the gateway can estimate usage
+	// when the stream is cut or the upstream never reports usage.
+	TextBytes int
+}
+
+// StreamDecoder reads an upstream stream body and yields client events.
+// Next returns io.EOF after the upstream's normal end of stream (for
+// OpenAI, `data: [DONE]` or a clean EOF). When the upstream reports an
+// error inside the stream (an `event: error`, or an `{"error":…}` chunk),
+// Next returns a *schema.Error (find it with errors.As); any other error is
+// a read failure of the body. Once Next has returned an error it returns
+// the same error forever. Events with Data == nil carry nothing for the
+// client (a hidden usage chunk, a content-filter preamble) but may carry
+// Usage. A decoder is used by one goroutine only.
+type StreamDecoder interface {
+	Next() (StreamEvent, error)
+}
+
+// Adaptor translates for one provider protocol.
+type Adaptor interface {
+	// BuildRequest describes the upstream HTTP request for req on ch.
+	BuildRequest(ch *Channel, req *Request) (*HTTPRequest, error)
+	// ParseResponse converts a successful (2xx) non-stream upstream body.
+	ParseResponse(req *Request, body []byte) (*Response, error)
+	// NewStreamDecoder converts a successful (2xx) upstream stream body.
+	NewStreamDecoder(req *Request, body io.Reader) StreamDecoder
+	// ParseError maps a non-2xx upstream answer to the OpenAI error
+	// envelope. It never returns nil.
+	ParseError(status int, body []byte) *schema.Error
+}

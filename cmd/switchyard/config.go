@@ -1,0 +1,140 @@
+package main
+
+import (
+	"flag"
+	"fmt"
+	"os"
+	"reflect"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Config is every setting of `switchyard serve`. Each field is a flag and
+// an environment variable SWITCHYARD_<NAME>; precedence is defaults, then
+// environment, then flags. Secrets are never printed.
+type Config struct {
+	Listen   string        `flag:"listen" help:"HTTP address to serve on"`
+	Data     string        `flag:"data" help:"data directory (state, local Raft log, outbox)"`
+	NodeID   string        `flag:"node-id" help:"this node's id (unique in a cluster; fixed once data exists)"`
+	LogLevel string        `flag:"log-level" help:"debug, info, warn or error"`
+	Drain    time.Duration `flag:"drain-timeout" help:"how long SIGTERM waits for in-flight requests and streams"`
+	PProf    bool          `flag:"pprof" help:"serve /debug/pprof/ (profiling; keep off in production)"`
+	// Secrets: environment only, so they never show in a process list.
+	RootPassword    string `env:"ROOT_PASSWORD" secret:"true" help:"initial root password on first start (generated and printed when empty)"`
+	RootAccessToken string `env:"ROOT_ACCESS_TOKEN" secret:"true" help:"initial root management access token on first start"`
+}
+
+func defaultConfig() Config {
+	return Config{Listen: ":3000", Data: "./data", NodeID: "node1", LogLevel: "info", Drain: 60 * time.Second}
+}
+
+func envName(f reflect.StructField) string {
+	if e := f.Tag.Get("env"); e != "" {
+		return "SWITCHYARD_" + e
+	}
+	return "SWITCHYARD_" + strings.ToUpper(strings.ReplaceAll(f.Tag.Get("flag"), "-", "_"))
+}
+
+// loadConfig applies the environment and then the flags in args.
+func loadConfig(args []string, getenv func(string) string) (Config, error) {
+	cfg := defaultConfig()
+	v := reflect.ValueOf(&cfg).Elem()
+	t := v.Type()
+	for i := 0; i < t.NumField(); i++ {
+		if s := getenv(envName(t.Field(i))); s != "" {
+			if err := setField(v.Field(i), s); err != nil {
+				return cfg, fmt.Errorf("%s: %w", envName(t.Field(i)), err)
+			}
+		}
+	}
+	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+	fs.Usage = func() {
+		fmt.Fprintln(fs.Output(), "Usage: switchyard serve [flags]\n\nEvery flag can also be set as an environment variable.\n")
+		printHelp(fs.Output())
+	}
+	for i := 0; i < t.NumField(); i++ {
+		f := t.Field(i)
+		name := f.Tag.Get("flag")
+		if name == "" {
+			continue
+		}
+		fv := v.Field(i)
+		switch p := fv.Addr().Interface().(type) {
+		case *string:
+			fs.StringVar(p, name, *p, f.Tag.Get("help"))
+		case *bool:
+			fs.BoolVar(p, name, *p, f.Tag.Get("help"))
+		case *time.Duration:
+			fs.DurationVar(p, name, *p, f.Tag.Get("help"))
+		}
+	}
+	if err := fs.Parse(args); err != nil {
+		return cfg, err
+	}
+	if fs.NArg() > 0 {
+		return cfg, fmt.Errorf("unexpected arguments: %v", fs.Args())
+	}
+	return cfg, nil
+}
+
+func setField(f reflect.Value, s string) error {
+	switch p := f.Addr().Interface().(type) {
+	case *string:
+		*p = s
+	case *bool:
+		b, err := strconv.ParseBool(s)
+		if err != nil {
+			return err
+		}
+		*p = b
+	case *time.Duration:
+		d, err := time.ParseDuration(s)
+		if err != nil {
+			return err
+		}
+		*p = d
+	}
+	return nil
+}
+
+func printHelp(w interface{ Write([]byte) (int, error) }) {
+	def := defaultConfig()
+	v := reflect.ValueOf(def)
+	t := v.Type()
+	for i := 0; i < t.NumField(); i++ {
+		f := t.Field(i)
+		name := "(environment only)"
+		if fl := f.Tag.Get("flag"); fl != "" {
+			name = "--" + fl
+		}
+		d := fmt.Sprint(v.Field(i).Interface())
+		if f.Tag.Get("secret") != "" || d == "" {
+			d = "none"
+		}
+		fmt.Fprintf(w, "  %-22s %-32s %s (default %s)\n", name, envName(f), f.Tag.Get("help"), d)
+	}
+}
+
+// String prints the configuration with secrets redacted.
+func (c Config) String() string {
+	v := reflect.ValueOf(c)
+	t := v.Type()
+	var b strings.Builder
+	for i := 0; i < t.NumField(); i++ {
+		val := fmt.Sprint(v.Field(i).Interface())
+		if t.Field(i).Tag.Get("secret") != "" && val != "" {
+			val = "<redacted>"
+		}
+		fmt.Fprintf(&b, "%s=%s ", t.Field(i).Name, val)
+	}
+	return strings.TrimSpace(b.String())
+}
+
+func usage() {
+	fmt.Fprintln(os.Stderr, `Switchyard: a clustered AI API gateway.
+
+Usage:
+  switchyard serve [flags]   run a node (switchyard serve --help lists every setting)
+  switchyard version         print the version`)
+}

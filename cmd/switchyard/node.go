@@ -1,0 +1,226 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/cloudwego/hertz/pkg/app"
+
+	"switchyard/actors"
+	"switchyard/adaptors"
+	"switchyard/adaptors/registry"
+	"switchyard/admin"
+	"switchyard/cluster"
+	"switchyard/storage"
+	"switchyard/transport"
+	"switchyard/ui"
+)
+
+// version is set at build time with -ldflags "-X main.version=…".
+var version = "dev"
+
+// node is one running Switchyard process: stores, cluster, actors, HTTP.
+type node struct {
+	cfg    Config
+	log    *slog.Logger
+	store  *storage.Store
+	local  *storage.Local
+	raft   *cluster.Node
+	actors *actors.System
+	http   *transport.Server
+	done   chan error
+	once   sync.Once
+}
+
+// lazyProposer lets the actors be wired (and their apply hooks registered)
+// before the cluster node that implements proposals exists.
+type lazyProposer struct{ p storage.Proposer }
+
+func (l *lazyProposer) Propose(ctx context.Context, c storage.Command) (storage.Result, error) {
+	if l.p == nil {
+		return storage.Result{}, errors.New("cluster not started")
+	}
+	return l.p.Propose(ctx, c)
+}
+
+// startNode opens the data directory and starts serving. listener may be
+// nil (cfg.Listen is used). out receives the one-time root password.
+func startNode(cfg Config, listener net.Listener, log *slog.Logger, out io.Writer) (*node, error) {
+	n := &node{cfg: cfg, log: log, done: make(chan error, 1)}
+	if err := os.MkdirAll(cfg.Data, 0o700); err != nil {
+		return nil, err
+	}
+	var err error
+	if n.store, err = storage.Open(filepath.Join(cfg.Data, "state"), storage.Options{}); err != nil {
+		return nil, err
+	}
+	if n.local, err = storage.OpenLocal(filepath.Join(cfg.Data, "local"), storage.Options{}); err != nil {
+		n.store.Close()
+		return nil, err
+	}
+	prop := &lazyProposer{}
+	reg := registry.New()
+	n.actors, err = actors.New(actors.Config{
+		Node: cfg.NodeID, Lease: actors.LeasePolicy{Whole: true}, Logger: log,
+		IsLeader: func() bool { return n.raft != nil && n.raft.IsLeader() },
+	}, n.store, n.local, prop)
+	if err != nil {
+		n.closeStores()
+		return nil, err
+	}
+	n.raft, err = cluster.Open(cluster.Config{NodeID: cfg.NodeID, Dir: cfg.Data, Logger: log}, n.store, n.local)
+	if err != nil {
+		n.closeStores()
+		return nil, fmt.Errorf("start cluster: %w", err)
+	}
+	prop.p = n.raft
+	if err := n.bootstrap(out); err != nil {
+		n.abort()
+		return nil, err
+	}
+	if err := n.actors.Start(); err != nil {
+		n.abort()
+		return nil, err
+	}
+	n.http, err = transport.New(transport.Config{
+		Listen: cfg.Listen, Listener: listener, DrainTimeout: cfg.Drain, Node: cfg.NodeID, PProf: cfg.PProf, Logger: log,
+	}, transport.Deps{
+		Catalog: n.actors.Catalog, Accounts: n.actors.Accounts, Health: n.actors.Health, Outbox: n.actors.Outbox,
+		Adaptor: func(t int) (adaptors.Adaptor, bool) {
+			r, ok := reg.Lookup(t)
+			return r.Adaptor, ok
+		},
+		TypeName: func(t int) string {
+			if r, ok := reg.Lookup(t); ok {
+				return r.Name
+			}
+			return "custom"
+		},
+		Ready: n.raft.Ready,
+	})
+	if err != nil {
+		n.abort()
+		return nil, err
+	}
+	admin.Mount(n.http.Hertz(), admin.Deps{
+		Store: n.store, Propose: n.raft, Catalog: n.actors.Catalog, Tester: n.http,
+		KnownType: func(t int) bool { _, ok := reg.Lookup(t); return ok },
+		Logger:    log, Version: version, StartTime: time.Now().Unix(),
+	})
+	n.http.NotFound(staticUI(ui.Files()))
+	go func() { n.done <- n.http.Run() }()
+	return n, nil
+}
+
+// bootstrap creates the root user and the session secret on first start.
+func (n *node) bootstrap(out io.Writer) error {
+	if us, err := n.store.Users(); err != nil || len(us) > 0 {
+		return err
+	}
+	pw := n.cfg.RootPassword
+	generated := pw == ""
+	if generated {
+		pw = admin.RandomHex(12)
+	}
+	hash, err := admin.HashPassword(pw)
+	if err != nil {
+		return err
+	}
+	root := storage.User{
+		Username: "root", Password: hash, DisplayName: "Root User", Role: storage.RoleRoot,
+		Status: storage.UserEnabled, Group: "default", Quota: 500_000_000_000_000, CreatedTime: time.Now().Unix(),
+		AccessToken: n.cfg.RootAccessToken,
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	res, err := n.raft.Propose(ctx, &storage.Bootstrap{Root: root, Options: map[string]string{
+		admin.OptSessionSecret: admin.RandomHex(32),
+	}})
+	if err != nil {
+		return fmt.Errorf("bootstrap: %w", err)
+	}
+	if res.Err != nil && !errors.Is(res.Err, storage.ErrBootstrapped) {
+		return fmt.Errorf("bootstrap: %w", res.Err)
+	}
+	if generated && res.Err == nil {
+		fmt.Fprintf(out, "\n  Switchyard first start: user \"root\", password %q (shown once; change it).\n\n", pw)
+	}
+	return nil
+}
+
+// stop drains requests, ships usage, returns leases and closes the stores.
+func (n *node) stop(ctx context.Context) error {
+	var errs []error
+	n.once.Do(func() {
+		if err := n.http.Shutdown(ctx); err != nil {
+			errs = append(errs, fmt.Errorf("http: %w", err))
+		}
+		if err := n.actors.Stop(ctx); err != nil {
+			errs = append(errs, fmt.Errorf("usage flush: %w", err))
+		}
+		if err := n.raft.Shutdown(ctx); err != nil {
+			errs = append(errs, fmt.Errorf("cluster: %w", err))
+		}
+		n.closeStores()
+	})
+	return errors.Join(errs...)
+}
+
+func (n *node) abort() {
+	if n.raft != nil {
+		_ = n.raft.Shutdown(context.Background())
+	}
+	n.closeStores()
+}
+
+func (n *node) closeStores() {
+	if n.local != nil {
+		n.local.Close()
+	}
+	if n.store != nil {
+		n.store.Close()
+	}
+}
+
+// staticUI serves the web app, falling back to index.html for client-side
+// routes.
+func staticUI(files fs.FS) app.HandlerFunc {
+	index, _ := fs.ReadFile(files, "index.html")
+	return func(_ context.Context, c *app.RequestContext) {
+		p := strings.TrimPrefix(string(c.Request.URI().Path()), "/")
+		if p != "" && !strings.Contains(p, "..") {
+			if b, err := fs.ReadFile(files, p); err == nil {
+				c.Data(http.StatusOK, contentType(p), b)
+				return
+			}
+		}
+		c.Data(http.StatusOK, "text/html; charset=utf-8", index)
+	}
+}
+
+func contentType(p string) string {
+	switch filepath.Ext(p) {
+	case ".js":
+		return "text/javascript; charset=utf-8"
+	case ".css":
+		return "text/css; charset=utf-8"
+	case ".svg":
+		return "image/svg+xml"
+	case ".png":
+		return "image/png"
+	case ".json":
+		return "application/json"
+	}
+	return "text/html; charset=utf-8"
+}

@@ -1,0 +1,76 @@
+package storage
+
+import (
+	"path/filepath"
+	"testing"
+)
+
+func TestOutboxLifecycle(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "local")
+	l, err := OpenLocal(dir, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ob, err := l.Outbox(0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	o1, _ := ob.Open(&OpenRecord{RequestID: "r1", UserID: 1, Estimate: 10})
+	o2, _ := ob.Open(&OpenRecord{RequestID: "r2", UserID: 1, Estimate: 10})
+	o3, _ := ob.Open(&OpenRecord{RequestID: "r3", UserID: 2, Estimate: 10})
+	if _, err := ob.Close(o2, &UsageRecord{RequestID: "r2", UserID: 1, Quota: 7}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ob.Close(o1, &UsageRecord{RequestID: "r1", UserID: 1, Quota: 5}); err != nil {
+		t.Fatal(err)
+	}
+	if err := ob.Cancel(o3); err != nil {
+		t.Fatal(err)
+	}
+	o4, _ := ob.Open(&OpenRecord{RequestID: "r4", UserID: 3}) // left open: a crash
+	if err := ob.Sync(); err != nil {
+		t.Fatal(err)
+	}
+	// Reopen, as after a restart.
+	l.Close()
+	l, err = OpenLocal(dir, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	ob, err = l.Outbox(0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	recs, err := ob.Closed(0, 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(recs) != 2 || recs[0].RequestID != "r2" || recs[0].Seq != 1 || recs[1].Seq != 2 {
+		t.Fatalf("closed records in close order: %+v", recs)
+	}
+	orphans, _ := ob.Orphans()
+	if len(orphans) != 1 || orphans[o4].RequestID != "r4" {
+		t.Fatalf("orphans: %+v", orphans)
+	}
+	pend, _ := ob.PendingByUser()
+	if pend[1] != 12 {
+		t.Fatalf("pending for user 1: %d, want 12", pend[1])
+	}
+	// New sequences continue above what exists and above the high water.
+	seq, _ := ob.Close(0, &UsageRecord{RequestID: "r5", UserID: 1})
+	if seq != 3 {
+		t.Fatalf("next close seq %d, want 3", seq)
+	}
+	if err := ob.Shipped(2); err != nil {
+		t.Fatal(err)
+	}
+	recs, _ = ob.Closed(0, 10)
+	if len(recs) != 1 || recs[0].Seq != 3 {
+		t.Fatalf("after shipping 1..2: %+v", recs)
+	}
+	ob2, _ := l.Outbox(40)
+	if s, _ := ob2.Close(0, &UsageRecord{}); s != 41 {
+		t.Fatalf("seq above state high water: %d, want 41", s)
+	}
+}

@@ -1,0 +1,304 @@
+package storage
+
+import (
+	"bytes"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"sort"
+
+	"github.com/bytedance/sonic"
+	"github.com/cockroachdb/pebble/v2"
+)
+
+// tx is one apply batch: an indexed Pebble batch (reads see earlier writes
+// of the same batch) plus the effects gathered for the hooks. Only the
+// apply goroutine uses it.
+type tx struct {
+	s       *Store
+	b       *pebble.Batch
+	effects Effects
+	leases  map[string]*Lease // changed leases by key, flushed into effects
+
+	// Records read or written during the batch, written back at commit in
+	// id order. Usage batches touch the same few users, tokens and channels
+	// many times; the cache spares a decode and encode per record.
+	users    map[int64]*User
+	tokens   map[int64]*Token
+	channels map[int64]*Channel
+	dirtyU   map[int64]bool
+	dirtyT   map[int64]bool
+	dirtyC   map[int64]bool
+}
+
+func (s *Store) newTx() *tx {
+	return &tx{
+		s: s, b: s.db.NewIndexedBatch(), leases: map[string]*Lease{},
+		users: map[int64]*User{}, tokens: map[int64]*Token{}, channels: map[int64]*Channel{},
+		dirtyU: map[int64]bool{}, dirtyT: map[int64]bool{}, dirtyC: map[int64]bool{},
+	}
+}
+
+func sortedIDs(m map[int64]bool) []int64 {
+	ids := make([]int64, 0, len(m))
+	for id := range m {
+		ids = append(ids, id)
+	}
+	sort.Slice(ids, func(i, j int) bool { return ids[i] < ids[j] })
+	return ids
+}
+
+// flush writes the cached records that changed.
+func (t *tx) flush() {
+	for _, id := range sortedIDs(t.dirtyU) {
+		t.setJSON(keyUser(id), t.users[id])
+	}
+	for _, id := range sortedIDs(t.dirtyT) {
+		t.setJSON(keyToken(id), t.tokens[id])
+	}
+	for _, id := range sortedIDs(t.dirtyC) {
+		t.setJSON(keyChannel(id), t.channels[id])
+	}
+	clear(t.dirtyU)
+	clear(t.dirtyT)
+	clear(t.dirtyC)
+}
+
+func (t *tx) commit() error {
+	t.flush()
+	if len(t.leases) > 0 {
+		keys := make([]string, 0, len(t.leases))
+		for k := range t.leases {
+			keys = append(keys, k)
+		}
+		sort.Strings(keys)
+		for _, k := range keys {
+			t.effects.Leases = append(t.effects.Leases, *t.leases[k])
+		}
+	}
+	return t.b.Commit(pebble.NoSync)
+}
+
+func (t *tx) get(k []byte) ([]byte, bool) {
+	v, closer, err := t.b.Get(k)
+	if errors.Is(err, pebble.ErrNotFound) {
+		return nil, false
+	}
+	if err != nil {
+		panic(fmt.Sprintf("storage: read %q: %v", k, err))
+	}
+	out := append([]byte(nil), v...)
+	closer.Close()
+	return out, true
+}
+
+func (t *tx) set(k, v []byte) {
+	if err := t.b.Set(k, v, nil); err != nil {
+		panic(fmt.Sprintf("storage: write %q: %v", k, err))
+	}
+}
+
+func (t *tx) del(k []byte) {
+	if err := t.b.Delete(k, nil); err != nil {
+		panic(fmt.Sprintf("storage: delete %q: %v", k, err))
+	}
+}
+
+func (t *tx) delRange(start, end []byte) {
+	if err := t.b.DeleteRange(start, end, nil); err != nil {
+		panic(fmt.Sprintf("storage: delete range: %v", err))
+	}
+}
+
+func (t *tx) getU64(k []byte) uint64 {
+	v, ok := t.get(k)
+	if !ok || len(v) != 8 {
+		return 0
+	}
+	return binary.BigEndian.Uint64(v)
+}
+
+func (t *tx) setU64(k []byte, v uint64) { t.set(k, u64(v)) }
+
+// nextID returns the next id of an entity's sequence (ids start at 1).
+func (t *tx) nextID(entity string) int64 {
+	k := keySeq(entity)
+	n := t.getU64(k) + 1
+	t.setU64(k, n)
+	return int64(n)
+}
+
+// bumpID makes sure the entity's sequence is at least id (used when a
+// record arrives with a chosen id, as the bootstrap root does).
+func (t *tx) bumpID(entity string, id int64) {
+	k := keySeq(entity)
+	if t.getU64(k) < uint64(id) {
+		t.setU64(k, uint64(id))
+	}
+}
+
+func (t *tx) getJSON(k []byte, v any) bool {
+	b, ok := t.get(k)
+	if !ok {
+		return false
+	}
+	if err := sonic.Unmarshal(b, v); err != nil {
+		panic(fmt.Sprintf("storage: decode %q: %v", k, err))
+	}
+	return true
+}
+
+func (t *tx) setJSON(k []byte, v any) {
+	b, err := sonic.Marshal(v)
+	if err != nil {
+		panic(fmt.Sprintf("storage: encode %q: %v", k, err))
+	}
+	t.set(k, b)
+}
+
+// iterate calls fn for every key with prefix p (in key order) as seen by
+// the batch. fn must copy what it keeps.
+func (t *tx) iterate(p []byte, fn func(k, v []byte) bool) {
+	if !bytes.HasPrefix(p, prefixLease) && !bytes.HasPrefix(p, prefixLog) {
+		t.flush() // cached records must be visible to the scan
+	}
+	it, err := t.b.NewIter(&pebble.IterOptions{LowerBound: p, UpperBound: PrefixEnd(p)})
+	if err != nil {
+		panic(fmt.Sprintf("storage: iterate: %v", err))
+	}
+	defer it.Close()
+	for it.First(); it.Valid(); it.Next() {
+		if !fn(it.Key(), it.Value()) {
+			return
+		}
+	}
+}
+
+// user returns the cached user record; callers modify it in place and
+// call markUser. A nil result means no such user.
+func (t *tx) user(id int64) *User {
+	if u, ok := t.users[id]; ok {
+		return u
+	}
+	var u User
+	if !t.getJSON(keyUser(id), &u) {
+		return nil
+	}
+	t.users[id] = &u
+	return &u
+}
+
+// markUser schedules u for writing. config says whether fields other than
+// counters changed (status, group, …), which refreshes the snapshots.
+func (t *tx) markUser(u *User, config bool) {
+	t.users[u.ID] = u
+	t.dirtyU[u.ID] = true
+	if config {
+		t.effects.Users = true
+	}
+}
+
+func (t *tx) token(id int64) *Token {
+	if tok, ok := t.tokens[id]; ok {
+		return tok
+	}
+	var tok Token
+	if !t.getJSON(keyToken(id), &tok) {
+		return nil
+	}
+	t.tokens[id] = &tok
+	return &tok
+}
+
+func (t *tx) markToken(tok *Token, config bool) {
+	t.tokens[tok.ID] = tok
+	t.dirtyT[tok.ID] = true
+	if config {
+		t.effects.Tokens = true
+	}
+}
+
+func (t *tx) forgetToken(id int64) {
+	delete(t.tokens, id)
+	delete(t.dirtyT, id)
+	t.effects.Tokens = true
+}
+
+func (t *tx) channel(id int64) *Channel {
+	if c, ok := t.channels[id]; ok {
+		return c
+	}
+	var c Channel
+	if !t.getJSON(keyChannel(id), &c) {
+		return nil
+	}
+	t.channels[id] = &c
+	return &c
+}
+
+func (t *tx) markChannel(c *Channel, config bool) {
+	t.channels[c.ID] = c
+	t.dirtyC[c.ID] = true
+	if config {
+		t.effects.Channels = true
+	}
+}
+
+func (t *tx) forgetChannel(id int64) {
+	delete(t.channels, id)
+	delete(t.dirtyC, id)
+	t.effects.Channels = true
+}
+
+func (t *tx) lease(kind LeaseKind, id int64, node string) (*Lease, bool) {
+	k := string(keyLease(kind, id, node))
+	if l, ok := t.leases[k]; ok {
+		if l.Remaining < 0 {
+			return nil, false
+		}
+		cp := *l
+		return &cp, true
+	}
+	var l Lease
+	if !t.getJSON([]byte(k), &l) {
+		return nil, false
+	}
+	return &l, true
+}
+
+func (t *tx) putLease(l *Lease) {
+	k := keyLease(l.Kind, l.ID, l.Node)
+	t.setJSON(k, l)
+	cp := *l
+	t.leases[string(k)] = &cp
+}
+
+func (t *tx) dropLease(kind LeaseKind, id int64, node string) {
+	k := keyLease(kind, id, node)
+	t.del(k)
+	t.leases[string(k)] = &Lease{Kind: kind, ID: id, Node: node, Remaining: -1}
+}
+
+// leasesOf returns every live lease on an account, in node order.
+func (t *tx) leasesOf(kind LeaseKind, id int64) []Lease {
+	var out []Lease
+	p := join(prefixLease, []byte{byte(kind)}, u64(uint64(id)), nil)
+	t.iterate(p, func(_, v []byte) bool {
+		var l Lease
+		if err := sonic.Unmarshal(v, &l); err == nil {
+			out = append(out, l)
+		}
+		return true
+	})
+	return out
+}
+
+func (t *tx) appendLog(l *Log) {
+	l.ID = t.nextID("log")
+	t.setJSON(keyLog(l.CreatedAt, l.ID), l)
+	if l.UserID != 0 {
+		t.set(keyLogUser(l.UserID, l.CreatedAt, l.ID), nil)
+	}
+}
+
+func unmarshal(b []byte, v any) error { return sonic.Unmarshal(b, v) }

@@ -1,0 +1,411 @@
+package transport
+
+import (
+	"context"
+	"errors"
+	"io"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/bytedance/sonic"
+	"github.com/cloudwego/hertz/pkg/app"
+	"github.com/cloudwego/hertz/pkg/protocol"
+	"github.com/cloudwego/hertz/pkg/protocol/http1/resp"
+
+	"switchyard/actors"
+	"switchyard/adaptors"
+	"switchyard/adaptors/schema"
+	"switchyard/storage"
+)
+
+// reserveTimeout bounds the account-actor round trip, including a lease
+// request through the cluster when the node holds none.
+const reserveTimeout = 5 * time.Second
+
+// peeked is what the relay reads from a request body without decoding it.
+type peeked struct {
+	model        string
+	stream       bool
+	includeUsage bool
+	maxTokens    int
+	n            int
+}
+
+func peek(body []byte) (peeked, error) {
+	var p peeked
+	if !sonic.Valid(body) {
+		return p, errBadJSON
+	}
+	if n, err := sonic.Get(body, "model"); err == nil {
+		p.model, _ = n.String()
+	}
+	if n, err := sonic.Get(body, "stream"); err == nil {
+		p.stream, _ = n.Bool()
+	}
+	if p.stream {
+		if n, err := sonic.Get(body, "stream_options", "include_usage"); err == nil {
+			p.includeUsage, _ = n.Bool()
+		}
+	}
+	for _, k := range []string{"max_completion_tokens", "max_tokens"} {
+		if n, err := sonic.Get(body, k); err == nil {
+			if v, err := n.Int64(); err == nil && v > 0 {
+				p.maxTokens = int(v)
+				break
+			}
+		}
+	}
+	p.n = 1
+	if n, err := sonic.Get(body, "n"); err == nil {
+		if v, err := n.Int64(); err == nil && v > 1 && v <= 128 {
+			p.n = int(v)
+		}
+	}
+	return p, nil
+}
+
+// call is the state of one relay request.
+type call struct {
+	s       *Server
+	c       *app.RequestContext
+	mode    adaptors.Mode
+	reqID   string
+	start   time.Time
+	token   *actors.TokenInfo
+	user    *actors.UserInfo
+	p       peeked
+	body    []byte
+	ratios  actors.Ratios
+	prompt  int // estimated prompt tokens
+	res     actors.Reservation
+	openSeq uint64
+	failed  []int64 // channels that failed this request
+}
+
+func (s *Server) relay(mode adaptors.Mode) app.HandlerFunc {
+	return func(ctx context.Context, c *app.RequestContext) {
+		reqID := s.newRequestID()
+		c.Response.Header.Set(headerRequestID, reqID)
+		if s.draining.Load() {
+			writeError(c, errDraining, reqID)
+			return
+		}
+		s.inflight.Add(1)
+		defer s.inflight.Add(-1)
+		k := &call{s: s, c: c, mode: mode, reqID: reqID, start: time.Now()}
+		if e := k.run(ctx); e != nil {
+			writeError(c, e, reqID)
+		}
+	}
+}
+
+// run serves the request; a returned error has not been written yet.
+func (k *call) run(ctx context.Context) *schema.Error {
+	s, c := k.s, k.c
+	tok, user, key, ok := s.authenticate(c)
+	if !ok {
+		if _, had := extractKey(c); !had {
+			return errNoKey
+		}
+		return errBadKey
+	}
+	k.token, k.user = tok, user
+	k.body = c.Request.Body()
+	p, err := peek(k.body)
+	if err != nil {
+		return errBadJSON
+	}
+	if p.model == "" {
+		return errNoModel
+	}
+	if k.mode == adaptors.ModeEmbeddings {
+		p.stream = false
+	}
+	k.p = p
+	group := "default"
+	if user != nil && user.Group != "" {
+		group = user.Group
+	}
+	// Channel pinning (sk-KEY-ID) is for administrators only.
+	var pinned *actors.ChannelInfo
+	if key.channelID != 0 {
+		if user == nil || user.Role < storage.RoleAdmin {
+			return errPinDenied
+		}
+		ch, ok := s.cat.Router().Channel(key.channelID)
+		if !ok || ch.Status != storage.ChannelEnabled {
+			return errPinMissing
+		}
+		pinned = ch
+	} else if !s.cat.Router().HasModel(group, p.model) {
+		return apiError(http.StatusServiceUnavailable, typeGateway, "model_not_found",
+			"No available channel for model "+p.model+" in group "+group+".")
+	}
+
+	pricing := s.cat.Pricing()
+	k.ratios = pricing.For(p.model, group)
+	k.prompt = actors.EstimatePromptTokens(len(k.body))
+	budget := 0
+	if k.mode != adaptors.ModeEmbeddings {
+		budget = p.maxTokens
+		if budget == 0 {
+			budget = pricing.DefaultMaxTokens
+		}
+		budget *= p.n
+	}
+	est := k.ratios.Quota(k.prompt, budget)
+
+	rctx, cancel := context.WithTimeout(ctx, reserveTimeout)
+	res, err := s.deps.Accounts.Reserve(rctx, actors.Reserve{
+		Token: tok, User: user, Model: p.model, IP: clientAddr(c), Estimate: est, Now: time.Now(),
+	})
+	cancel()
+	if err != nil {
+		return reserveError(err)
+	}
+	k.res = res
+	seq, err := s.deps.Outbox.Open(&storage.OpenRecord{
+		RequestID: k.reqID, UserID: tok.UserID, TokenID: tok.ID, TokenName: tok.Name, Model: p.model,
+		Estimate: est, IsStream: p.stream, Time: k.start.Unix(),
+	})
+	if err != nil {
+		s.deps.Accounts.Settle(res, 0)
+		s.log.Error("outbox open failed", "request_id", k.reqID, "err", err)
+		return errBusy
+	}
+	k.openSeq = seq
+
+	attempts := 1 + pricing.RetryTimes
+	if pinned != nil {
+		attempts = 1
+	}
+	var last *schema.Error
+	for i := 0; i < attempts; i++ {
+		ch := pinned
+		if ch == nil {
+			ch, err = s.cat.Router().Pick(group, p.model, k.failed)
+			if err != nil {
+				break
+			}
+		}
+		out := k.attempt(ctx, ch)
+		if out.done {
+			return nil
+		}
+		last = out.err
+		k.failed = append(k.failed, ch.ID)
+		if !out.retryable {
+			break
+		}
+	}
+	k.refund()
+	if last == nil {
+		last = apiError(http.StatusServiceUnavailable, typeGateway, "model_not_found",
+			"No available channel for model "+p.model+" in group "+group+".")
+	}
+	return last
+}
+
+// outcome of one upstream attempt.
+type outcome struct {
+	done      bool // the client got an answer (success or in-stream error) and usage is settled
+	err       *schema.Error
+	retryable bool
+}
+
+func retryableStatus(status int) bool {
+	return status == http.StatusTooManyRequests || status >= 500 || status == 0
+}
+
+func (k *call) attempt(ctx context.Context, ch *actors.ChannelInfo) outcome {
+	s := k.s
+	ad, ok := s.deps.Adaptor(ch.Type)
+	if !ok {
+		return outcome{err: apiError(http.StatusInternalServerError, typeGateway, "channel_type_unsupported",
+			"channel type is not supported by this gateway"), retryable: true}
+	}
+	req := &adaptors.Request{
+		Mode: k.mode, Model: ch.UpstreamModel(k.p.model), OriginModel: k.p.model, Body: k.body,
+		Stream: k.p.stream, IncludeUsage: k.p.includeUsage,
+	}
+	actx := &adaptors.Channel{ID: int(ch.ID), Type: ch.Type, BaseURL: ch.BaseURL, Key: ch.Keys[0], Config: ch.Config}
+	if len(ch.Keys) > 1 {
+		actx.Key = ch.Keys[int(s.reqSeq.Load())%len(ch.Keys)]
+	}
+	hr, err := ad.BuildRequest(actx, req)
+	if err != nil {
+		return outcome{err: apiError(http.StatusBadRequest, typeInvalidRequest, "convert_request_failed", err.Error())}
+	}
+	ch.Health.Begin()
+	defer ch.Health.End()
+	t0 := time.Now()
+	resp, err := s.up.do(ctx, hr, k.p.stream)
+	if err != nil {
+		s.deps.Health.Record(ch.ID, actors.RecordOutcome{Success: false, Latency: time.Since(t0)})
+		s.log.Warn("upstream call failed", "request_id", k.reqID, "channel_id", ch.ID, "err", err)
+		return outcome{err: apiError(http.StatusBadGateway, typeUpstream, "do_request_failed", "upstream request failed"), retryable: true}
+	}
+	defer protocol.ReleaseResponse(resp)
+	status := resp.StatusCode()
+	if status < 200 || status > 299 {
+		body := readBody(resp, 1<<20)
+		if k.p.stream {
+			forceClose(resp)
+		}
+		e := ad.ParseError(status, body)
+		fatal := status == http.StatusUnauthorized || status == http.StatusForbidden
+		s.deps.Health.Record(ch.ID, actors.RecordOutcome{Success: false, Latency: time.Since(t0), Fatal: fatal})
+		return outcome{err: e, retryable: retryableStatus(status)}
+	}
+	if k.p.stream {
+		return k.relayStream(ctx, ad, req, ch, resp, t0)
+	}
+	body := resp.Body()
+	out, err := ad.ParseResponse(req, body)
+	if err != nil {
+		s.deps.Health.Record(ch.ID, actors.RecordOutcome{Success: false, Latency: time.Since(t0)})
+		return outcome{err: apiError(http.StatusBadGateway, typeUpstream, "bad_response", "upstream sent an unreadable response"), retryable: true}
+	}
+	s.deps.Health.Record(ch.ID, actors.RecordOutcome{Success: true, Latency: time.Since(t0)})
+	usage := out.Usage
+	if usage == nil {
+		usage = &adaptors.Usage{PromptTokens: k.prompt, CompletionTokens: (len(out.Body) + 3) / 4}
+	}
+	k.c.Data(http.StatusOK, "application/json", out.Body)
+	k.settle(ch, usage)
+	return outcome{done: true}
+}
+
+// relayStream copies the converted stream to the client event by event.
+// Once the first byte went out the request can no longer be retried: a
+// later upstream failure is reported inside the stream.
+func (k *call) relayStream(ctx context.Context, ad adaptors.Adaptor, req *adaptors.Request, ch *actors.ChannelInfo,
+	up *protocol.Response, t0 time.Time) outcome {
+	s, c := k.s, k.c
+	dec := ad.NewStreamDecoder(req, up.BodyStream())
+	// Cancel the upstream as soon as the client goes away (hertz cancels
+	// ctx on disconnect): force-close, never drain.
+	stop := make(chan struct{})
+	defer close(stop)
+	go func() {
+		select {
+		case <-ctx.Done():
+			forceClose(up)
+		case <-stop:
+		}
+	}()
+
+	c.SetStatusCode(http.StatusOK)
+	h := &c.Response.Header
+	h.Set("Content-Type", "text/event-stream")
+	h.Set("Cache-Control", "no-cache")
+	h.Set("Connection", "keep-alive")
+	h.Set("X-Accel-Buffering", "no")
+	c.Response.HijackWriter(resp.NewChunkedBodyWriter(&c.Response, c.GetWriter()))
+
+	var usage *adaptors.Usage
+	textBytes := 0
+	clientGone := false
+	var streamErr error
+	buf := make([]byte, 0, 1024)
+	for {
+		ev, err := dec.Next()
+		if err != nil {
+			if !errors.Is(err, io.EOF) {
+				streamErr = err
+			}
+			break
+		}
+		if ev.Usage != nil {
+			usage = ev.Usage
+		}
+		textBytes += ev.TextBytes
+		if ev.Data == nil || clientGone {
+			continue
+		}
+		buf = append(buf[:0], "data: "...)
+		buf = append(buf, ev.Data...)
+		buf = append(buf, '\n', '\n')
+		if _, err := c.Write(buf); err != nil {
+			clientGone = true
+			forceClose(up)
+			break
+		}
+		if err := c.Flush(); err != nil {
+			clientGone = true
+			forceClose(up)
+			break
+		}
+	}
+	if ctx.Err() != nil {
+		clientGone = true
+	}
+	if streamErr != nil && !clientGone {
+		var se *schema.Error
+		if !errors.As(streamErr, &se) {
+			se = apiError(http.StatusBadGateway, typeUpstream, "stream_interrupted", "upstream stream ended unexpectedly")
+		}
+		b, _ := sonic.Marshal(schema.Envelope{Error: se})
+		buf = append(append(append(buf[:0], "data: "...), b...), '\n', '\n')
+		_, _ = c.Write(buf)
+	}
+	if usage == nil {
+		usage = &adaptors.Usage{PromptTokens: k.prompt, CompletionTokens: (textBytes + 3) / 4}
+		usage.TotalTokens = usage.PromptTokens + usage.CompletionTokens
+		if k.p.includeUsage && !clientGone && streamErr == nil {
+			b := usageChunk(k.reqID, k.p.model, usage)
+			buf = append(append(append(buf[:0], "data: "...), b...), '\n', '\n')
+			_, _ = c.Write(buf)
+		}
+	}
+	if !clientGone {
+		_, _ = c.Write([]byte("data: [DONE]\n\n"))
+		_ = c.Flush()
+	}
+	success := streamErr == nil || clientGone
+	s.deps.Health.Record(ch.ID, actors.RecordOutcome{Success: success, Latency: time.Since(t0)})
+	k.settle(ch, usage)
+	return outcome{done: true}
+}
+
+// usageChunk is the final chunk the gateway synthesises when the client
+// asked for usage and the upstream sent none.
+func usageChunk(id, model string, u *adaptors.Usage) []byte {
+	b, _ := sonic.Marshal(map[string]any{
+		"id": "chatcmpl-" + strings.ReplaceAll(id, "-", ""), "object": "chat.completion.chunk",
+		"created": time.Now().Unix(), "model": model, "choices": []any{},
+		"usage": map[string]int{
+			"prompt_tokens": u.PromptTokens, "completion_tokens": u.CompletionTokens,
+			"total_tokens": u.PromptTokens + u.CompletionTokens,
+		},
+	})
+	return b
+}
+
+// settle writes the Close record (the durable charge) and then releases the
+// reservation.
+func (k *call) settle(ch *actors.ChannelInfo, u *adaptors.Usage) {
+	q := k.ratios.Quota(u.PromptTokens, u.CompletionTokens)
+	rec := &storage.UsageRecord{
+		RequestID: k.reqID, UserID: k.token.UserID, TokenID: k.token.ID, TokenName: k.token.Name,
+		ChannelID: ch.ID, Model: k.p.model, PromptTokens: u.PromptTokens, CompletionTokens: u.CompletionTokens,
+		Quota: q, ElapsedMs: time.Since(k.start).Milliseconds(), IsStream: k.p.stream, Time: k.start.Unix(),
+		Content: k.ratios.Content(),
+	}
+	// Settle the actor first: it must count the spend before the shipper
+	// can ship (and the state machine apply) the Close record.
+	k.s.deps.Accounts.Settle(k.res, q)
+	if _, err := k.s.deps.Outbox.Close(k.openSeq, rec); err != nil {
+		k.s.log.Error("outbox close failed; usage left open for crash recovery", "request_id", k.reqID, "err", err)
+	}
+}
+
+// refund releases the reservation of a request that failed before any
+// answer reached the client: nothing is charged.
+func (k *call) refund() {
+	k.s.deps.Accounts.Settle(k.res, 0)
+	if err := k.s.deps.Outbox.Cancel(k.openSeq); err != nil {
+		k.s.log.Error("outbox cancel failed", "request_id", k.reqID, "err", err)
+	}
+}
