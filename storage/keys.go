@@ -75,15 +75,15 @@ func join(prefix []byte, parts ...[]byte) []byte {
 
 func u64(v uint64) []byte { return be64(nil, v) }
 
-func keySeq(entity string) []byte     { return join(prefixSeq, []byte(entity)) }
-func keyUser(id int64) []byte         { return be64(append([]byte{}, prefixUser...), uint64(id)) }
-func keyUserName(name string) []byte  { return join(prefixUserName, []byte(name)) }
-func keyAccessToken(t string) []byte  { return join(prefixUserToken, []byte(t)) }
-func keyToken(id int64) []byte        { return be64(append([]byte{}, prefixToken...), uint64(id)) }
-func keyTokenKey(hash []byte) []byte  { return join(prefixTokenKey, hash) }
-func keyChannel(id int64) []byte      { return be64(append([]byte{}, prefixChannel...), uint64(id)) }
-func keyOption(name string) []byte    { return join(prefixOption, []byte(name)) }
-func keyDedupe(node string) []byte    { return join(prefixDedupe, []byte(node)) }
+func keySeq(entity string) []byte    { return join(prefixSeq, []byte(entity)) }
+func keyUser(id int64) []byte        { return be64(append([]byte{}, prefixUser...), uint64(id)) }
+func keyUserName(name string) []byte { return join(prefixUserName, []byte(name)) }
+func keyAccessToken(t string) []byte { return join(prefixUserToken, []byte(t)) }
+func keyToken(id int64) []byte       { return be64(append([]byte{}, prefixToken...), uint64(id)) }
+func keyTokenKey(hash []byte) []byte { return join(prefixTokenKey, hash) }
+func keyChannel(id int64) []byte     { return be64(append([]byte{}, prefixChannel...), uint64(id)) }
+func keyOption(name string) []byte   { return join(prefixOption, []byte(name)) }
+func keyDedupe(node string) []byte   { return join(prefixDedupe, []byte(node)) }
 func keyTokenUser(uid, tid int64) []byte {
 	return join(prefixTokenUser, u64(uint64(uid)), u64(uint64(tid)))
 }
