@@ -67,6 +67,15 @@ func NewShipper(cfg ShipperConfig, outbox *storage.Outbox, prop storage.Proposer
 	}
 }
 
+// raise skips close sequences the state machine already applied.
+func (s *Shipper) raise(hw uint64) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.shipped < hw {
+		s.shipped = hw
+	}
+}
+
 // Start runs the shipper until Stop.
 func (s *Shipper) Start() {
 	go s.run()

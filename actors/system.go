@@ -196,8 +196,15 @@ func (s *System) onApply(fx *storage.Effects) {
 }
 
 // Start settles requests a crash interrupted, then starts the shipper and
-// the lease-expiry loop. Proposals must be able to commit.
+// the lease-expiry loop. Proposals must be able to commit, and the store
+// must have caught up with the Raft log (propose a storage.Barrier first).
 func (s *System) Start() error {
+	hw, err := s.store.UsageHighWater(s.cfg.Node)
+	if err != nil {
+		return err
+	}
+	s.Outbox.Raise(hw)
+	s.Shipper.raise(hw)
 	orphans, err := s.Outbox.Orphans()
 	if err != nil {
 		return err

@@ -50,6 +50,8 @@ func (t *tx) apply(c Command) Result {
 		return t.appendLogs(c)
 	case *DeleteLogs:
 		return t.deleteLogs(c)
+	case *Barrier:
+		return Result{}
 	}
 	return Result{Err: fmt.Errorf("%w %d", ErrUnknownCmd, c.Type())}
 }

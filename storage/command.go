@@ -33,6 +33,7 @@ const (
 	CmdExpireLeases     CmdType = 17
 	CmdAppendLogs       CmdType = 18
 	CmdDeleteLogs       CmdType = 19
+	CmdBarrier          CmdType = 20
 )
 
 // flagIgnorable marks a command that an older node may skip when it does
@@ -150,6 +151,8 @@ func newCommand(t CmdType) Command {
 		return &AppendLogs{}
 	case CmdDeleteLogs:
 		return &DeleteLogs{}
+	case CmdBarrier:
+		return &Barrier{}
 	}
 	return nil
 }
@@ -312,6 +315,11 @@ type DeleteLogs struct {
 	Before int64 `json:"before"`
 }
 
+// Barrier changes nothing. A node proposes one at startup: once it is
+// applied, every entry before it is applied too, so the node's state has
+// caught up with the log.
+type Barrier struct{}
+
 // Type implementations.
 func (*Bootstrap) Type() CmdType        { return CmdBootstrap }
 func (*CreateUser) Type() CmdType       { return CmdCreateUser }
@@ -332,6 +340,7 @@ func (*LeaseRelease) Type() CmdType     { return CmdLeaseRelease }
 func (*ExpireLeases) Type() CmdType     { return CmdExpireLeases }
 func (*AppendLogs) Type() CmdType       { return CmdAppendLogs }
 func (*DeleteLogs) Type() CmdType       { return CmdDeleteLogs }
+func (*Barrier) Type() CmdType          { return CmdBarrier }
 
 // ErrDuplicate reports a unique key (API key, access token) already in use.
 var ErrDuplicate = errors.New("duplicate key")

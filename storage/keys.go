@@ -31,6 +31,7 @@ import (
 //	S<key>                         Raft stable store value
 //	oo/<reqseq>                    usage outbox: request opened
 //	oc/<closeseq>                  usage outbox: request closed
+//	ox/lastclose                   highest close sequence ever used (u64)
 var (
 	keyApplied = []byte("m/applied")
 
@@ -53,6 +54,7 @@ var (
 	prefixRaftStable = []byte("S")
 	prefixOutOpen    = []byte("oo/")
 	prefixOutClose   = []byte("oc/")
+	keyOutLastClose  = []byte("ox/lastclose")
 )
 
 func be64(b []byte, v uint64) []byte { return binary.BigEndian.AppendUint64(b, v) }

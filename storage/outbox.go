@@ -61,9 +61,41 @@ func (l *Local) Outbox(highWater uint64) (*Outbox, error) {
 	if err != nil {
 		return nil, err
 	}
+	used, err := l.getU64(keyOutLastClose)
+	if err != nil {
+		return nil, err
+	}
 	o.reqSeq.Store(lastOpen)
-	o.closeSeq.Store(max(lastClose, highWater))
+	o.closeSeq.Store(max(lastClose, highWater, used))
 	return o, nil
+}
+
+// Raise makes sure new close sequences start above highWater. A node calls
+// it once its state has caught up with the Raft log after a restart: the
+// state may have applied records whose outbox entries a crash erased, and
+// their sequences must never be used again (they would be skipped as
+// duplicates).
+func (o *Outbox) Raise(highWater uint64) {
+	o.closeMu.Lock()
+	defer o.closeMu.Unlock()
+	if o.closeSeq.Load() < highWater {
+		o.closeSeq.Store(highWater)
+	}
+}
+
+func (l *Local) getU64(k []byte) (uint64, error) {
+	v, closer, err := l.db.Get(k)
+	if errors.Is(err, pebble.ErrNotFound) {
+		return 0, nil
+	}
+	if err != nil {
+		return 0, err
+	}
+	defer closer.Close()
+	if len(v) != 8 {
+		return 0, fmt.Errorf("local key %q: bad value", k)
+	}
+	return binary.BigEndian.Uint64(v), nil
 }
 
 func lastSeq(db *pebble.DB, p []byte) (uint64, error) {
@@ -109,6 +141,7 @@ func (o *Outbox) Close(openSeq uint64, r *UsageRecord) (uint64, error) {
 	batch := o.db.NewBatch()
 	defer batch.Close()
 	_ = batch.Set(keyOutClose(r.Seq), b, nil)
+	_ = batch.Set(keyOutLastClose, u64(r.Seq), nil)
 	if openSeq != 0 {
 		_ = batch.Delete(keyOutOpen(openSeq), nil)
 	}

@@ -234,8 +234,15 @@ func (k *call) attempt(ctx context.Context, ch *actors.ChannelInfo) outcome {
 		actx.Key = ch.Keys[int(s.reqSeq.Load())%len(ch.Keys)]
 	}
 	hr, err := ad.BuildRequest(actx, req)
-	if err != nil {
-		return outcome{err: apiError(http.StatusBadRequest, typeInvalidRequest, "convert_request_failed", err.Error())}
+	switch {
+	case errors.Is(err, adaptors.ErrInvalidBody):
+		return outcome{err: apiError(http.StatusBadRequest, typeInvalidRequest, "invalid_request_body", err.Error())}
+	case errors.Is(err, adaptors.ErrUnsupportedMode):
+		return outcome{err: apiError(http.StatusNotImplemented, typeGateway, "api_not_implemented",
+			"this channel does not serve "+k.mode.String()), retryable: true}
+	case err != nil: // a misconfigured channel: another may work
+		s.log.Warn("channel cannot build the request", "request_id", k.reqID, "channel_id", ch.ID, "err", err)
+		return outcome{err: apiError(http.StatusInternalServerError, typeGateway, "convert_request_failed", "the channel is misconfigured"), retryable: true}
 	}
 	ch.Health.Begin()
 	defer ch.Health.End()
@@ -249,7 +256,7 @@ func (k *call) attempt(ctx context.Context, ch *actors.ChannelInfo) outcome {
 	defer protocol.ReleaseResponse(resp)
 	status := resp.StatusCode()
 	if status < 200 || status > 299 {
-		body := readBody(resp, 1<<20)
+		body := readBody(resp, k.p.stream, 1<<20)
 		if k.p.stream {
 			forceClose(resp)
 		}
@@ -265,6 +272,10 @@ func (k *call) attempt(ctx context.Context, ch *actors.ChannelInfo) outcome {
 	out, err := ad.ParseResponse(req, body)
 	if err != nil {
 		s.deps.Health.Record(ch.ID, actors.RecordOutcome{Success: false, Latency: time.Since(t0)})
+		var se *schema.Error
+		if errors.As(err, &se) { // a 2xx carrying an error: not an answer, not billed
+			return outcome{err: se, retryable: retryableStatus(se.Status)}
+		}
 		return outcome{err: apiError(http.StatusBadGateway, typeUpstream, "bad_response", "upstream sent an unreadable response"), retryable: true}
 	}
 	s.deps.Health.Record(ch.ID, actors.RecordOutcome{Success: true, Latency: time.Since(t0)})
@@ -354,7 +365,7 @@ func (k *call) relayStream(ctx context.Context, ad adaptors.Adaptor, req *adapto
 		usage = &adaptors.Usage{PromptTokens: k.prompt, CompletionTokens: (textBytes + 3) / 4}
 		usage.TotalTokens = usage.PromptTokens + usage.CompletionTokens
 		if k.p.includeUsage && !clientGone && streamErr == nil {
-			b := usageChunk(k.reqID, k.p.model, usage)
+			b := adaptors.UsageChunk(k.mode, "chatcmpl-"+strings.ReplaceAll(k.reqID, "-", ""), k.p.model, time.Now().Unix(), *usage)
 			buf = append(append(append(buf[:0], "data: "...), b...), '\n', '\n')
 			_, _ = c.Write(buf)
 		}
@@ -367,20 +378,6 @@ func (k *call) relayStream(ctx context.Context, ad adaptors.Adaptor, req *adapto
 	s.deps.Health.Record(ch.ID, actors.RecordOutcome{Success: success, Latency: time.Since(t0)})
 	k.settle(ch, usage)
 	return outcome{done: true}
-}
-
-// usageChunk is the final chunk the gateway synthesises when the client
-// asked for usage and the upstream sent none.
-func usageChunk(id, model string, u *adaptors.Usage) []byte {
-	b, _ := sonic.Marshal(map[string]any{
-		"id": "chatcmpl-" + strings.ReplaceAll(id, "-", ""), "object": "chat.completion.chunk",
-		"created": time.Now().Unix(), "model": model, "choices": []any{},
-		"usage": map[string]int{
-			"prompt_tokens": u.PromptTokens, "completion_tokens": u.CompletionTokens,
-			"total_tokens": u.PromptTokens + u.CompletionTokens,
-		},
-	})
-	return b
 }
 
 // settle writes the Close record (the durable charge) and then releases the

@@ -130,10 +130,11 @@ func forceClose(resp *protocol.Response) {
 	_ = resp.CloseBodyStream()
 }
 
-// readBody reads a non-2xx body of a streaming response, bounded.
-func readBody(resp *protocol.Response, limit int64) []byte {
-	if bs := resp.BodyStream(); bs != nil {
-		b, _ := io.ReadAll(io.LimitReader(bs, limit))
+// readBody returns a (non-2xx) body; a streaming response's body is read
+// up to limit.
+func readBody(resp *protocol.Response, stream bool, limit int64) []byte {
+	if stream {
+		b, _ := io.ReadAll(io.LimitReader(resp.BodyStream(), limit))
 		return b
 	}
 	return resp.Body()

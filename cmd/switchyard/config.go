@@ -50,7 +50,7 @@ func loadConfig(args []string, getenv func(string) string) (Config, error) {
 	}
 	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
 	fs.Usage = func() {
-		fmt.Fprintln(fs.Output(), "Usage: switchyard serve [flags]\n\nEvery flag can also be set as an environment variable.\n")
+		fmt.Fprint(fs.Output(), "Usage: switchyard serve [flags]\n\nEvery flag can also be set as an environment variable.\n\n")
 		printHelp(fs.Output())
 	}
 	for i := 0; i < t.NumField(); i++ {

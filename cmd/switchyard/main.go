@@ -9,8 +9,6 @@ import (
 	"os/signal"
 	"syscall"
 	"time"
-
-	"github.com/cloudwego/hertz/pkg/common/hlog"
 )
 
 func main() {
@@ -46,8 +44,6 @@ func serve(args []string) int {
 		return 2
 	}
 	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level})).With("node", cfg.NodeID)
-	// Hertz logs through its own global logger; keep it to warnings.
-	hlog.SetLevel(hlog.LevelWarn)
 	log.Info("starting", "version", version, "config", cfg.String())
 	n, err := startNode(cfg, nil, log, os.Stdout)
 	if err != nil {

@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/cloudwego/hertz/pkg/app"
+	"github.com/cloudwego/hertz/pkg/common/hlog"
 
 	"switchyard/actors"
 	"switchyard/adaptors"
@@ -58,6 +59,8 @@ func (l *lazyProposer) Propose(ctx context.Context, c storage.Command) (storage.
 // nil (cfg.Listen is used). out receives the one-time root password.
 func startNode(cfg Config, listener net.Listener, log *slog.Logger, out io.Writer) (*node, error) {
 	n := &node{cfg: cfg, log: log, done: make(chan error, 1)}
+	// Hertz logs through its own global logger; keep it to warnings.
+	hlog.SetLevel(hlog.LevelWarn)
 	if err := os.MkdirAll(cfg.Data, 0o700); err != nil {
 		return nil, err
 	}
@@ -89,6 +92,15 @@ func startNode(cfg Config, listener net.Listener, log *slog.Logger, out io.Write
 		n.abort()
 		return nil, err
 	}
+	// Catch up with the Raft log before the usage path starts: the outbox
+	// must know every close sequence the state has already applied.
+	bctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	_, err = n.raft.Propose(bctx, &storage.Barrier{})
+	cancel()
+	if err != nil {
+		n.abort()
+		return nil, fmt.Errorf("catch up with the log: %w", err)
+	}
 	if err := n.actors.Start(); err != nil {
 		n.abort()
 		return nil, err
@@ -103,7 +115,7 @@ func startNode(cfg Config, listener net.Listener, log *slog.Logger, out io.Write
 		},
 		TypeName: func(t int) string {
 			if r, ok := reg.Lookup(t); ok {
-				return r.Name
+				return strings.ToLower(r.Name)
 			}
 			return "custom"
 		},

@@ -1,0 +1,67 @@
+package adaptors
+
+import (
+	"errors"
+	"time"
+)
+
+// Sentinel errors an adaptor wraps (with %w) so the transport can map them
+// to a client answer without string matching.
+var (
+	// ErrUnsupportedMode: the provider does not serve this API surface
+	// (e.g. embeddings on MiniMax). The transport answers 501/400 and may try
+	// another channel.
+	ErrUnsupportedMode = errors.New("adaptors: mode not supported by provider")
+	// ErrNoBaseURL: the channel has no base URL and the provider has no
+	// default (custom OpenAI-compatible channels).
+	ErrNoBaseURL = errors.New("adaptors: channel has no base url")
+	// ErrInvalidBody: the client body is not a JSON object, so it cannot be
+	// rewritten. The transport answers 400.
+	ErrInvalidBody = errors.New("adaptors: request body is not a json object")
+	// ErrInvalidResponse: a 2xx upstream body that is not the JSON the
+	// protocol promises. The transport treats it as an upstream failure.
+	ErrInvalidResponse = errors.New("adaptors: invalid upstream response")
+)
+
+// Balance is an upstream account's remaining credit.
+type Balance struct {
+	Amount float64
+	// Currency is an ISO 4217 code ("USD", "CNY"), as the provider bills.
+	Currency string
+}
+
+// BalanceQuerier is the optional capability to ask a provider for the
+// remaining credit of a channel's key (One API's "update balance").
+//
+// The query may take several dependent upstream calls (OpenAI's dashboard
+// needs the subscription before it knows which usage window to ask for), so
+// it is a small state machine driven by the caller:
+//
+//	var answers [][]byte
+//	for {
+//		req, err := q.NextBalanceRequest(ch, now, answers)
+//		if err != nil || req == nil { break }
+//		answers = append(answers, do(req)) // 2xx bodies only
+//	}
+//	bal, err := q.ParseBalance(answers)
+//
+// now is passed in (adaptors never read the clock) and must be the same for
+// every step of one query. Implementations are pure and safe for concurrent
+// use.
+type BalanceQuerier interface {
+	// NextBalanceRequest returns the request for step len(answers), or nil
+	// when the answers collected so far are enough for ParseBalance.
+	NextBalanceRequest(ch *Channel, now time.Time, answers [][]byte) (*HTTPRequest, error)
+	// ParseBalance computes the balance from the answers of every step.
+	ParseBalance(answers [][]byte) (Balance, error)
+}
+
+// ModelLister is the optional capability to fetch the models a channel's
+// key can use (One API's "fetch model list" button). Pure and safe for
+// concurrent use.
+type ModelLister interface {
+	// ModelsRequest describes the upstream model-list call.
+	ModelsRequest(ch *Channel) (*HTTPRequest, error)
+	// ParseModels extracts model ids from a 2xx answer, in upstream order.
+	ParseModels(body []byte) ([]string, error)
+}

@@ -1,0 +1,90 @@
+package registry
+
+import (
+	"slices"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+
+	"switchyard/adaptors"
+	"switchyard/adaptors/adaptortest"
+)
+
+func TestRowsAndLookup(t *testing.T) {
+	r := New()
+	rows := r.Rows()
+	var types []int
+	for _, row := range rows {
+		types = append(types, row.Type)
+		got, ok := r.Lookup(row.Type)
+		if !ok || got.Name != row.Name || got.Adaptor != row.Adaptor {
+			t.Errorf("Lookup(%d) = %+v, %v", row.Type, got, ok)
+		}
+		if row.Adaptor == nil || row.Name == "" {
+			t.Errorf("type %d: incomplete row", row.Type)
+		}
+		// The registry's names are the same as ChannelTypeName's.
+		if n := ChannelTypeName(row.Type); n != row.Name {
+			t.Errorf("type %d: row name %q, ChannelTypeName %q", row.Type, row.Name, n)
+		}
+	}
+	want := []int{1, 8, 20, 25, 26, 27, 28, 29, 31, 36, 39, 40, 44, 45, 100}
+	if diff := cmp.Diff(want, types); diff != "" {
+		t.Errorf("types (-want +got):\n%s", diff)
+	}
+	if !slices.IsSorted(types) {
+		t.Error("Rows not sorted")
+	}
+	if _, ok := r.Lookup(3); ok {
+		t.Error("Azure (3) is not implemented yet but was found")
+	}
+	// Rows returns a copy: modifying it does not change the registry.
+	rows[0].Name = "changed"
+	if row, _ := r.Lookup(rows[0].Type); row.Name == "changed" {
+		t.Error("Rows exposes the registry's slice")
+	}
+	if row, _ := r.Lookup(1); row.DefaultBaseURL != "https://api.openai.com" {
+		t.Errorf("OpenAI base URL %q", row.DefaultBaseURL)
+	}
+}
+
+func TestChannelTypeName(t *testing.T) {
+	for typ, want := range map[int]string{
+		0: "Unknown", 1: "OpenAI", 3: "Azure", 14: "Anthropic", 24: "Gemini", 36: "DeepSeek",
+		44: "SiliconFlow", 45: "xAI", 50: "OpenAICompatible", 51: "GeminiOpenAICompatible",
+		100: "Perplexity", 52: "Unknown", -1: "Unknown", 99: "Unknown",
+	} {
+		if got := ChannelTypeName(typ); got != want {
+			t.Errorf("ChannelTypeName(%d) = %q, want %q", typ, got, want)
+		}
+	}
+}
+
+// TestConformance runs the shared suite over every row. All current rows
+// speak OpenAI's dialect, so they share the OpenAI fixtures; a provider
+// with its own wire format brings its own adaptortest.Fixtures.
+func TestConformance(t *testing.T) {
+	for _, row := range New().Rows() {
+		t.Run(row.Name, func(t *testing.T) {
+			ch := adaptors.Channel{ID: 7, Type: row.Type, Key: "sk-conformance-key"}
+			if row.DefaultBaseURL == "" {
+				ch.BaseURL = "https://llm.internal.example"
+			}
+			model := "gpt-4o"
+			if len(row.Models) > 0 {
+				model = row.Models[0]
+			}
+			adaptortest.Run(t, adaptortest.Case{Adaptor: row.Adaptor, Channel: ch, Model: model, Fixtures: adaptortest.OpenAIDialect()})
+		})
+	}
+}
+
+func BenchmarkLookup(b *testing.B) {
+	r := New()
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, ok := r.Lookup(36); !ok {
+			b.Fatal("missing")
+		}
+	}
+}

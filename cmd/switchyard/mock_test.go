@@ -1,0 +1,154 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+)
+
+// upstreamCall is what the mock OpenAI upstream saw of one request.
+type upstreamCall struct {
+	Path string
+	Auth string
+	Body map[string]any
+}
+
+// mockOpenAI is a faithful OpenAI upstream for tests: the response bodies
+// come from testdata/ (OpenAI's documented shapes), streams are framed as
+// OpenAI frames them (data: lines, a usage chunk with empty choices only
+// when stream_options.include_usage is true, then data: [DONE]).
+type mockOpenAI struct {
+	t   testing.TB
+	srv *httptest.Server
+
+	mu    sync.Mutex
+	calls []upstreamCall
+
+	count       atomic.Int64
+	status      atomic.Int64 // non-zero: answer every request with this status
+	chunks      int          // content chunks per stream
+	chunkDelay  time.Duration
+	noUsage     atomic.Bool // streams and answers without usage
+	aborted     atomic.Int64
+	chatBody    []byte
+	embedBody   []byte
+	errorBodies map[int][]byte
+}
+
+func newMockOpenAI(t testing.TB) *mockOpenAI {
+	m := &mockOpenAI{t: t, chunks: 5, chatBody: fixture(t, "chat_completion.json"), embedBody: fixture(t, "embedding.json"),
+		errorBodies: map[int][]byte{401: fixture(t, "error_invalid_key.json"), 500: fixture(t, "error_server.json")}}
+	m.srv = httptest.NewServer(http.HandlerFunc(m.serve))
+	t.Cleanup(m.srv.Close)
+	return m
+}
+
+func fixture(t testing.TB, name string) []byte {
+	b, err := os.ReadFile(filepath.Join("testdata", name))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+func (m *mockOpenAI) last() upstreamCall {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if len(m.calls) == 0 {
+		m.t.Fatal("the upstream saw no request")
+	}
+	return m.calls[len(m.calls)-1]
+}
+
+func (m *mockOpenAI) serve(w http.ResponseWriter, r *http.Request) {
+	raw, _ := io.ReadAll(r.Body)
+	var body map[string]any
+	_ = json.Unmarshal(raw, &body)
+	m.mu.Lock()
+	m.calls = append(m.calls, upstreamCall{Path: r.URL.Path, Auth: r.Header.Get("Authorization"), Body: body})
+	m.mu.Unlock()
+	m.count.Add(1)
+	if st := int(m.status.Load()); st != 0 {
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(st)
+		b := m.errorBodies[st]
+		if b == nil {
+			b = []byte(`{"error":{"message":"mock error","type":"server_error","param":null,"code":null}}`)
+		}
+		w.Write(b)
+		return
+	}
+	switch r.URL.Path {
+	case "/v1/chat/completions":
+		if stream, _ := body["stream"].(bool); stream {
+			m.stream(w, r, body)
+			return
+		}
+		w.Header().Set("Content-Type", "application/json")
+		b := m.chatBody
+		if m.noUsage.Load() {
+			var v map[string]any
+			_ = json.Unmarshal(b, &v)
+			delete(v, "usage")
+			b, _ = json.Marshal(v)
+		}
+		w.Write(b)
+	case "/v1/embeddings":
+		w.Header().Set("Content-Type", "application/json")
+		w.Write(m.embedBody)
+	default:
+		w.WriteHeader(http.StatusNotFound)
+		fmt.Fprintf(w, `{"error":{"message":"Invalid URL (%s %s)","type":"invalid_request_error","param":null,"code":null}}`, r.Method, r.URL.Path)
+	}
+}
+
+// stream sends m.chunks content chunks of "word " (5 bytes each).
+func (m *mockOpenAI) stream(w http.ResponseWriter, r *http.Request, body map[string]any) {
+	w.Header().Set("Content-Type", "text/event-stream")
+	w.Header().Set("Cache-Control", "no-cache")
+	fl := w.(http.Flusher)
+	model, _ := body["model"].(string)
+	head := `{"id":"chatcmpl-mock","object":"chat.completion.chunk","created":1741569952,"model":"` + model + `","system_fingerprint":"fp_mock",`
+	send := func(s string) bool {
+		if _, err := io.WriteString(w, "data: "+s+"\n\n"); err != nil {
+			return false
+		}
+		fl.Flush()
+		return true
+	}
+	send(head + `"choices":[{"index":0,"delta":{"role":"assistant","content":"","refusal":null},"logprobs":null,"finish_reason":null}]}`)
+	for i := 0; i < m.chunks; i++ {
+		if m.chunkDelay > 0 {
+			select {
+			case <-time.After(m.chunkDelay):
+			case <-r.Context().Done():
+				m.aborted.Add(1)
+				return
+			}
+		}
+		if !send(head + `"choices":[{"index":0,"delta":{"content":"word "},"logprobs":null,"finish_reason":null}]}`) {
+			m.aborted.Add(1)
+			return
+		}
+	}
+	send(head + `"choices":[{"index":0,"delta":{},"logprobs":null,"finish_reason":"stop"}]}`)
+	opts, _ := body["stream_options"].(map[string]any)
+	if inc, _ := opts["include_usage"].(bool); inc && !m.noUsage.Load() {
+		send(head + fmt.Sprintf(`"choices":[],"usage":{"prompt_tokens":12,"completion_tokens":%d,"total_tokens":%d}}`, m.chunks, 12+m.chunks))
+	}
+	io.WriteString(w, "data: [DONE]\n\n")
+	fl.Flush()
+}
+
+func (m *mockOpenAI) url() string { return m.srv.URL }
+
+func hasPrefix(s, p string) bool { return strings.HasPrefix(s, p) }

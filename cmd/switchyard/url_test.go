@@ -1,0 +1,5 @@
+package main
+
+import "net/url"
+
+type urlT = url.URL
