@@ -2,6 +2,7 @@ package actors
 
 import (
 	"context"
+	"github.com/bytedance/sonic"
 	"log/slog"
 	"sync"
 	"time"
@@ -50,6 +51,8 @@ type Shipper struct {
 	prop   storage.Proposer
 	node   string
 	log    *slog.Logger
+
+	publish func(subject string, data []byte) error
 
 	mu      sync.Mutex
 	shipped uint64 // highest close sequence known committed
@@ -143,10 +146,36 @@ func (s *Shipper) shipOnce(ctx context.Context) (int, error) {
 	}
 	last := recs[len(recs)-1].Seq
 	s.shipped = last
+	s.announce(recs)
 	if err := s.outbox.Shipped(last); err != nil {
 		s.log.Error("outbox cleanup failed", "err", err)
 	}
 	return len(recs), nil
+}
+
+// UsageSubject is the NATS subject on which a node announces its committed
+// usage (a JSON UsageEvent per batch). Delivery is best effort: the
+// replicated logs are the record; the events feed live dashboards and
+// external subscribers.
+func UsageSubject(node string) string { return "sy.usage." + node }
+
+// UsageEvent is the payload published on UsageSubject.
+type UsageEvent struct {
+	Node    string                `json:"node"`
+	Records []storage.UsageRecord `json:"records"`
+}
+
+func (s *Shipper) announce(recs []storage.UsageRecord) {
+	if s.publish == nil {
+		return
+	}
+	b, err := sonic.Marshal(UsageEvent{Node: s.node, Records: recs})
+	if err == nil {
+		err = s.publish(UsageSubject(s.node), b)
+	}
+	if err != nil {
+		s.log.Warn("usage event not published", "err", err)
+	}
 }
 
 // Flush ships everything closed so far and syncs the outbox; used at

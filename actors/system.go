@@ -39,6 +39,10 @@ type Config struct {
 	// ExpireEvery is how often the leader drops expired leases.
 	// Default 30 s.
 	ExpireEvery time.Duration
+	// Publish sends a message on the cluster bus (NATS); the shipper
+	// publishes every committed usage batch on UsageSubject(node). Nil
+	// disables the events.
+	Publish func(subject string, data []byte) error
 	// Logger receives warnings; required.
 	Logger *slog.Logger
 }
@@ -103,6 +107,7 @@ func New(cfg Config, store *storage.Store, local *storage.Local, prop storage.Pr
 		bg:    func(f func()) { s.wg.Add(1); go func() { defer s.wg.Done(); f() }() },
 	}
 	s.Shipper = NewShipper(cfg.Shipper, ob, prop, cfg.Node, hw, cfg.Logger)
+	s.Shipper.publish = cfg.Publish
 	all := &storage.Effects{Users: true, Tokens: true, Channels: true, Options: true}
 	if err := s.Catalog.Refresh(store, all); err != nil {
 		return nil, err

@@ -77,6 +77,12 @@ func startNode(cfg Config, listener net.Listener, log *slog.Logger, out io.Write
 	n.actors, err = actors.New(actors.Config{
 		Node: cfg.NodeID, Lease: actors.LeasePolicy{Whole: true}, Logger: log,
 		IsLeader: func() bool { return n.raft != nil && n.raft.IsLeader() },
+		Publish: func(subject string, data []byte) error {
+			if n.raft == nil {
+				return errors.New("cluster not started")
+			}
+			return n.raft.Publish(subject, data)
+		},
 	}, n.store, n.local, prop)
 	if err != nil {
 		n.closeStores()
