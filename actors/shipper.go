@@ -2,6 +2,7 @@ package actors
 
 import (
 	"context"
+	"errors"
 	"github.com/bytedance/sonic"
 	"log/slog"
 	"sync"
@@ -53,6 +54,8 @@ type Shipper struct {
 	log    *slog.Logger
 
 	publish func(subject string, data []byte) error
+	// hw reads the state machine's high-water mark for this node.
+	hw func() (uint64, error)
 
 	mu      sync.Mutex
 	shipped uint64 // highest close sequence known committed
@@ -140,6 +143,15 @@ func (s *Shipper) shipOnce(ctx context.Context) (int, error) {
 	res, err := s.prop.Propose(pctx, &storage.UsageBatch{Node: s.node, Records: recs})
 	if err == nil {
 		err = res.Err
+	}
+	if errors.Is(err, storage.ErrUsageGap) || errors.Is(err, storage.ErrResultUnknown) {
+		// The state is ahead of or apart from what we believed: restart
+		// from its high-water mark (records at or below it are applied).
+		if hw, herr := s.hw(); herr == nil && hw > s.shipped {
+			s.shipped = hw
+			_ = s.outbox.Shipped(hw)
+		}
+		return 0, err
 	}
 	if err != nil {
 		return 0, err

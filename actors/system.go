@@ -108,6 +108,7 @@ func New(cfg Config, store *storage.Store, local *storage.Local, prop storage.Pr
 	}
 	s.Shipper = NewShipper(cfg.Shipper, ob, prop, cfg.Node, hw, cfg.Logger)
 	s.Shipper.publish = cfg.Publish
+	s.Shipper.hw = func() (uint64, error) { return store.UsageHighWater(cfg.Node) }
 	all := &storage.Effects{Users: true, Tokens: true, Channels: true, Options: true}
 	if err := s.Catalog.Refresh(store, all); err != nil {
 		return nil, err

@@ -377,15 +377,25 @@ func (t *tx) setOptions(c *SetOptions) Result {
 func (t *tx) usageBatch(c *UsageBatch) Result {
 	dk := keyDedupe(c.Node)
 	last := t.getU64(dk)
+	// Records must continue the node's sequence without a gap: a batch
+	// that skips ahead (it overtook an earlier one) is refused whole, and
+	// the shipper re-ships from the high-water mark.
+	next := last + 1
+	for i := range c.Records {
+		if s := c.Records[i].Seq; s > last {
+			if s != next {
+				return Result{Err: fmt.Errorf("%w: node %s record %d after %d", ErrUsageGap, c.Node, s, next-1)}
+			}
+			next++
+		}
+	}
 	high := last
 	for i := range c.Records {
 		rec := &c.Records[i]
 		if rec.Seq <= last {
 			continue
 		}
-		if rec.Seq > high {
-			high = rec.Seq
-		}
+		high = rec.Seq
 		t.applyUsage(c.Node, rec)
 	}
 	if high != last {

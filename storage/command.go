@@ -342,5 +342,12 @@ func (*AppendLogs) Type() CmdType       { return CmdAppendLogs }
 func (*DeleteLogs) Type() CmdType       { return CmdDeleteLogs }
 func (*Barrier) Type() CmdType          { return CmdBarrier }
 
+// ErrUsageGap refuses a usage batch whose records skip sequences.
+var ErrUsageGap = errors.New("usage batch does not continue the node's sequence")
+
+// ErrResultUnknown means the command was applied but this node no longer
+// knows its result (it was applied long ago, or arrived in a snapshot).
+var ErrResultUnknown = errors.New("command applied; its result is no longer known")
+
 // ErrDuplicate reports a unique key (API key, access token) already in use.
 var ErrDuplicate = errors.New("duplicate key")

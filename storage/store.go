@@ -165,7 +165,8 @@ func (s *Store) WaitApplied(ctx context.Context, index uint64) error {
 
 // WaitResult waits until index is applied and returns the result of the
 // command at that index, as this node's state machine computed it. Results
-// of the most recent 8192 entries are kept.
+// of the most recent 8192 entries are kept; an older one (or one that
+// arrived inside a snapshot) yields ErrResultUnknown.
 func (s *Store) WaitResult(ctx context.Context, index uint64) (Result, error) {
 	if err := s.WaitApplied(ctx, index); err != nil {
 		return Result{}, err
@@ -174,7 +175,7 @@ func (s *Store) WaitResult(ctx context.Context, index uint64) (Result, error) {
 	defer s.mu.Unlock()
 	r, ok := s.results[index]
 	if !ok {
-		return Result{Index: index}, nil
+		return Result{Index: index}, ErrResultUnknown
 	}
 	return r, nil
 }

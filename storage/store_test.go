@@ -106,6 +106,10 @@ func TestUsageBatchAppliedOnce(t *testing.T) {
 	if st.Quota != 35 || st.Count != 3 {
 		t.Fatalf("consume logs sum=%d count=%d, want 35/3", st.Quota, st.Count)
 	}
+	// A batch that skips a sequence is refused whole.
+	if r := h.apply(&UsageBatch{Node: "n1", Records: []UsageRecord{usage(5, 1, 1000)}})[0]; !errors.Is(r.Err, ErrUsageGap) {
+		t.Fatalf("gap accepted: %v", r.Err)
+	}
 	// Another node's sequence space is independent.
 	h.must(&UsageBatch{Node: "n2", Records: []UsageRecord{usage(1, 1, 7)}})
 	if u := h.user(1); u.UsedQuota != 42 {
@@ -242,10 +246,11 @@ func randomLog(seed uint64, n int) []Command {
 		default:
 			var recs []UsageRecord
 			for j := r.IntN(5); j >= 0; j-- {
-				seqs[node]++
-				seq := seqs[node]
-				if r.IntN(10) == 0 && seq > 2 {
-					seq -= 2 // a re-shipped record
+				seq := seqs[node] + 1
+				if r.IntN(10) == 0 && seq > 3 {
+					seq -= 3 // a re-shipped record
+				} else {
+					seqs[node]++
 				}
 				recs = append(recs, UsageRecord{Seq: seq, UserID: uid, TokenID: uid, Model: "m", Quota: int64(r.IntN(300)), Time: int64(i)})
 			}

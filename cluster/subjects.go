@@ -1,0 +1,30 @@
+package cluster
+
+// NATS subjects used inside a Switchyard cluster. They are cluster-internal
+// (the NATS client listener is bound to loopback) and all start with "sy.".
+// Every subject is defined here.
+const (
+	// SubjectPropose carries commands forwarded by followers to the
+	// leader (request/reply). Only the current leader subscribes.
+	SubjectPropose = "sy.raft.propose"
+	// SubjectMember carries membership changes (add voter, remove server)
+	// forwarded to the leader (request/reply). Only the leader subscribes.
+	SubjectMember = "sy.raft.member"
+	// SubjectLeader is published by a node when it becomes leader; the
+	// payload is a JSON LeaderInfo.
+	SubjectLeader = "sy.raft.leader"
+)
+
+// SubjectUsage is the live usage tail of node (lossy, for dashboards).
+func SubjectUsage(node string) string { return "sy.usage." + node }
+
+// SubjectEvent carries post-apply notifications of one kind (lossy).
+func SubjectEvent(kind string) string { return "sy.evt." + kind }
+
+// SubjectHeartbeat carries node id's liveness and load.
+func SubjectHeartbeat(id string) string { return "sy.node." + id + ".hb" }
+
+// natsQueueLeader is the queue group of the leader-only subscriptions, so
+// that an old leader that has not yet noticed it lost leadership and the
+// new one never both receive the same request.
+const natsQueueLeader = "leader"
