@@ -379,20 +379,21 @@ func (t *tx) usageBatch(c *UsageBatch) Result {
 	last := t.getU64(dk)
 	// Records must continue the node's sequence without a gap: a batch
 	// that skips ahead (it overtook an earlier one) is refused whole, and
-	// the shipper re-ships from the high-water mark.
+	// the shipper re-ships from the high-water mark. Records at or below
+	// the mark (re-shipped) are skipped.
 	next := last + 1
 	for i := range c.Records {
-		if s := c.Records[i].Seq; s > last {
-			if s != next {
-				return Result{Err: fmt.Errorf("%w: node %s record %d after %d", ErrUsageGap, c.Node, s, next-1)}
-			}
+		switch s := c.Records[i].Seq; {
+		case s > next:
+			return Result{Err: fmt.Errorf("%w: node %s record %d after %d", ErrUsageGap, c.Node, s, next-1)}
+		case s == next:
 			next++
 		}
 	}
 	high := last
 	for i := range c.Records {
 		rec := &c.Records[i]
-		if rec.Seq <= last {
+		if rec.Seq != high+1 {
 			continue
 		}
 		high = rec.Seq
