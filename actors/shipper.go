@@ -148,8 +148,8 @@ func (s *Shipper) shipOnce(ctx context.Context) (int, error) {
 		// The state is ahead of or apart from what we believed: restart
 		// from its high-water mark (records at or below it are applied).
 		if hw, herr := s.hw(); herr == nil && hw > s.shipped {
+			_ = s.outbox.Shipped(s.shipped, hw)
 			s.shipped = hw
-			_ = s.outbox.Shipped(hw)
 		}
 		return 0, err
 	}
@@ -157,9 +157,10 @@ func (s *Shipper) shipOnce(ctx context.Context) (int, error) {
 		return 0, err
 	}
 	last := recs[len(recs)-1].Seq
+	prev := s.shipped
 	s.shipped = last
 	s.announce(recs)
-	if err := s.outbox.Shipped(last); err != nil {
+	if err := s.outbox.Shipped(prev, last); err != nil {
 		s.log.Error("outbox cleanup failed", "err", err)
 	}
 	return len(recs), nil

@@ -211,6 +211,9 @@ func (s *System) Start() error {
 	}
 	s.Outbox.Raise(hw)
 	s.Shipper.raise(hw)
+	if err := s.Outbox.Prune(hw); err != nil {
+		return err
+	}
 	orphans, err := s.Outbox.Orphans()
 	if err != nil {
 		return err

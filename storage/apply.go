@@ -63,7 +63,7 @@ func TokenKeyHash(key string) []byte {
 }
 
 func (t *tx) bootstrap(c *Bootstrap) Result {
-	if t.getU64(keySeq("user")) != 0 {
+	if t.seq("user") != 0 {
 		return Result{Err: ErrBootstrapped}
 	}
 	r := t.createUser(&CreateUser{User: c.Root})
@@ -196,12 +196,15 @@ func (t *tx) addQuota(c *AddQuota) Result {
 // together they hold more (the balance was lowered, or a node spent past
 // its lease), leases are cut, the last nodes in id order first.
 func (t *tx) clampLeases(kind LeaseKind, id int64, balance int64) {
-	ls := t.leasesOf(kind, id)
 	var held int64
-	for _, l := range ls {
+	for _, l := range t.acctLeases(kind, id) {
 		held += l.Remaining
 	}
 	excess := held - max(balance, 0)
+	if excess <= 0 {
+		return
+	}
+	ls := t.leasesOf(kind, id)
 	for i := len(ls) - 1; i >= 0 && excess > 0; i-- {
 		l := ls[i]
 		cut := min(l.Remaining, excess)
@@ -468,26 +471,29 @@ func (t *tx) spendLease(kind LeaseKind, id int64, node string, q int64) {
 	if q == 0 {
 		return
 	}
-	l, ok := t.lease(kind, id, node)
+	l, ok := t.acctLeases(kind, id)[node]
 	if !ok {
 		return
 	}
 	l.Remaining -= min(q, l.Remaining)
-	t.putLease(l)
+	t.leases[leaseKey{acctKey{kind, id}, node}] = struct{}{}
 }
 
 // DayOf formats a Unix time as the UTC day key used by aggregates.
 func DayOf(unix int64) string { return time.Unix(unix, 0).UTC().Format("20060102") }
 
 func (t *tx) addDay(rec *UsageRecord, charge int64) {
-	k := keyAggDay(DayOf(rec.Time), rec.UserID, rec.Model)
-	var a DayAggregate
-	t.getJSON(k, &a)
+	k := string(keyAggDay(DayOf(rec.Time), rec.UserID, rec.Model))
+	a := t.aggs[k]
+	if a == nil {
+		a = &DayAggregate{}
+		t.getJSON([]byte(k), a)
+		t.aggs[k] = a
+	}
 	a.Requests++
 	a.PromptTokens += int64(rec.PromptTokens)
 	a.CompletionTokens += int64(rec.CompletionTokens)
 	a.Quota += charge
-	t.setJSON(k, &a)
 }
 
 func (t *tx) leaseRequest(c *LeaseRequest) Result {
@@ -536,6 +542,9 @@ func (t *tx) leaseRelease(c *LeaseRelease) Result {
 }
 
 func (t *tx) expireLeases(c *ExpireLeases) Result {
+	// Leases changed earlier in this batch are still in the cache: write
+	// them first so the scan sees them.
+	t.writeLeases()
 	var expired []Lease
 	t.iterate(prefixLease, func(_, v []byte) bool {
 		var l Lease

@@ -40,6 +40,10 @@ const (
 // not know its type (for rolling upgrades). Commands without it fail loudly.
 const flagIgnorable = 1
 
+// flagBinary marks a payload in the command's binary form instead of JSON
+// (usage batches, the bulk of the log).
+const flagBinary = 2
+
 // Command is one typed change to the replicated state. Commands are built
 // by proposers (who choose times and validate input) and applied by the
 // state machine on every node. A command value must not be modified after
@@ -83,6 +87,9 @@ var (
 // Encode serialises a command for the Raft log: a type byte, a flag byte
 // and a JSON payload.
 func Encode(c Command) ([]byte, error) {
+	if ub, ok := c.(*UsageBatch); ok {
+		return encodeUsageBatch(ub, []byte{byte(CmdUsageBatch), flagBinary}), nil
+	}
 	payload, err := sonic.Marshal(c)
 	if err != nil {
 		return nil, fmt.Errorf("encode command %d: %w", c.Type(), err)
@@ -97,6 +104,16 @@ func Encode(c Command) ([]byte, error) {
 func Decode(b []byte) (Command, error) {
 	if len(b) < 2 {
 		return nil, ErrBadCommand
+	}
+	if b[1]&flagBinary != 0 {
+		if CmdType(b[0]) != CmdUsageBatch {
+			return nil, fmt.Errorf("%w: type %d has no binary form", ErrBadCommand, b[0])
+		}
+		c, err := decodeUsageBatch(b[2:])
+		if err != nil {
+			return nil, fmt.Errorf("%w: %v", ErrBadCommand, err)
+		}
+		return c, nil
 	}
 	c := newCommand(CmdType(b[0]))
 	if c == nil {

@@ -19,7 +19,10 @@ func OpenLocal(dir string, o Options) (*Local, error) {
 		o.CacheBytes = 16 << 20
 	}
 	if o.MemTableBytes == 0 {
-		o.MemTableBytes = 8 << 20
+		// Outbox records live for milliseconds: a memtable large enough to
+		// hold many seconds of them lets their deletions cancel them before
+		// they are ever flushed to disk.
+		o.MemTableBytes = 32 << 20
 	}
 	db, err := openPebble(dir, o)
 	if err != nil {

@@ -134,10 +134,7 @@ func (o *Outbox) Close(openSeq uint64, r *UsageRecord) (uint64, error) {
 	o.closeMu.Lock()
 	defer o.closeMu.Unlock()
 	r.Seq = o.closeSeq.Load() + 1
-	b, err := sonic.Marshal(r)
-	if err != nil {
-		return 0, err
-	}
+	b := r.AppendBinary(make([]byte, 0, 128))
 	batch := o.db.NewBatch()
 	defer batch.Close()
 	_ = batch.Set(keyOutClose(r.Seq), b, nil)
@@ -177,7 +174,7 @@ func (o *Outbox) Closed(after uint64, limit int) ([]UsageRecord, error) {
 	var out []UsageRecord
 	for it.First(); it.Valid() && len(out) < limit; it.Next() {
 		var r UsageRecord
-		if err := sonic.Unmarshal(it.Value(), &r); err != nil {
+		if err := r.UnmarshalBinary(it.Value()); err != nil {
 			return nil, fmt.Errorf("outbox: decode %q: %w", it.Key(), err)
 		}
 		out = append(out, r)
@@ -185,9 +182,28 @@ func (o *Outbox) Closed(after uint64, limit int) ([]UsageRecord, error) {
 	return out, it.Error()
 }
 
-// Shipped deletes every Close record with sequence ≤ upTo (they are
-// committed in the replicated state).
-func (o *Outbox) Shipped(upTo uint64) error {
+// Shipped deletes the Close records with sequences in (from, upTo]: they
+// are committed in the replicated state. Point deletions, not a range
+// deletion: the shipper calls this many times a second, and range
+// tombstones pile up in the memtable where every new iterator would have to
+// fragment all of them.
+func (o *Outbox) Shipped(from, upTo uint64) error {
+	if upTo <= from {
+		return nil
+	}
+	b := o.db.NewBatch()
+	defer b.Close()
+	for s := from + 1; s <= upTo; s++ {
+		if err := b.Delete(keyOutClose(s), nil); err != nil {
+			return err
+		}
+	}
+	return b.Commit(pebble.NoSync)
+}
+
+// Prune deletes every Close record with sequence ≤ upTo with one range
+// deletion; used once at startup for records applied before a crash.
+func (o *Outbox) Prune(upTo uint64) error {
 	return o.db.DeleteRange(keyOutClose(0), keyOutClose(upTo+1), pebble.NoSync)
 }
 

@@ -62,7 +62,7 @@ func TestOutboxLifecycle(t *testing.T) {
 	if seq != 3 {
 		t.Fatalf("next close seq %d, want 3", seq)
 	}
-	if err := ob.Shipped(2); err != nil {
+	if err := ob.Shipped(0, 2); err != nil {
 		t.Fatal(err)
 	}
 	recs, _ = ob.Closed(0, 10)

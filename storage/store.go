@@ -20,7 +20,8 @@ type Options struct {
 	InMemory bool
 	// CacheBytes is the block cache size. Default 64 MiB.
 	CacheBytes int64
-	// MemTableBytes is the memtable size. Default 16 MiB.
+	// MemTableBytes is the memtable size. Default 32 MiB (state) and
+	// 32 MiB (local).
 	MemTableBytes uint64
 }
 
@@ -29,7 +30,7 @@ func (o Options) pebbleOptions() *pebble.Options {
 		o.CacheBytes = 64 << 20
 	}
 	if o.MemTableBytes == 0 {
-		o.MemTableBytes = 16 << 20
+		o.MemTableBytes = 32 << 20
 	}
 	po := &pebble.Options{
 		FormatMajorVersion: pebble.FormatNewest,

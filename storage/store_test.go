@@ -448,3 +448,47 @@ func TestPrefixEnd(t *testing.T) {
 		t.Fatal("log keys do not sort by time then id")
 	}
 }
+
+func TestUsageBatchBinaryRoundTrip(t *testing.T) {
+	in := &UsageBatch{Node: "node-7", Records: []UsageRecord{
+		{Seq: 1, RequestID: "r-1", UserID: 3, TokenID: -1, TokenName: "名前", ChannelID: 9, Model: "gpt-4o", PromptTokens: 12,
+			CompletionTokens: 8, Quota: 1 << 40, ElapsedMs: 123, IsStream: true, Time: 1700000000, Content: "x"},
+		{Seq: 2, Abandoned: true},
+	}}
+	b, err := Encode(in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := Decode(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(in, out); diff != "" {
+		t.Fatal(diff)
+	}
+	for i := 2; i < len(b); i++ { // every truncation is an error, never a panic
+		if _, err := Decode(b[:i]); err == nil {
+			t.Fatalf("truncated at %d decoded", i)
+		}
+	}
+}
+
+func FuzzDecodeCommand(f *testing.F) {
+	b, _ := Encode(&UsageBatch{Node: "n", Records: []UsageRecord{{Seq: 1, Model: "m"}}})
+	f.Add(b)
+	j, _ := Encode(&SetOptions{Options: map[string]string{"a": "b"}})
+	f.Add(j)
+	f.Fuzz(func(t *testing.T, data []byte) {
+		c, err := Decode(data)
+		if err != nil || c == nil {
+			return
+		}
+		again, err := Encode(c)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := Decode(again); err != nil {
+			t.Fatalf("re-encoded command does not decode: %v", err)
+		}
+	})
+}

@@ -18,7 +18,11 @@ type tx struct {
 	s       *Store
 	b       *pebble.Batch
 	effects Effects
-	leases  map[string]*Lease // changed leases by key, flushed into effects
+	leases  map[leaseKey]struct{} // changed leases, written at commit
+	// leaseSets caches each touched account's leases (node → lease).
+	leaseSets map[acctKey]map[string]*Lease
+	aggs      map[string]*DayAggregate // daily aggregates by key
+	seqs      map[string]uint64        // id sequences by entity
 
 	// Records read or written during the batch, written back at commit in
 	// id order. Usage batches touch the same few users, tokens and channels
@@ -33,7 +37,8 @@ type tx struct {
 
 func (s *Store) newTx() *tx {
 	return &tx{
-		s: s, b: s.db.NewIndexedBatch(), leases: map[string]*Lease{},
+		s: s, b: s.db.NewIndexedBatch(), leases: map[leaseKey]struct{}{},
+		leaseSets: map[acctKey]map[string]*Lease{}, aggs: map[string]*DayAggregate{}, seqs: map[string]uint64{},
 		users: map[int64]*User{}, tokens: map[int64]*Token{}, channels: map[int64]*Channel{},
 		dirtyU: map[int64]bool{}, dirtyT: map[int64]bool{}, dirtyC: map[int64]bool{},
 	}
@@ -67,13 +72,26 @@ func (t *tx) flush() {
 func (t *tx) commit() error {
 	t.flush()
 	if len(t.leases) > 0 {
-		keys := make([]string, 0, len(t.leases))
-		for k := range t.leases {
+		t.effects.Leases = t.writeLeases()
+	}
+	if len(t.aggs) > 0 {
+		keys := make([]string, 0, len(t.aggs))
+		for k := range t.aggs {
 			keys = append(keys, k)
 		}
 		sort.Strings(keys)
 		for _, k := range keys {
-			t.effects.Leases = append(t.effects.Leases, *t.leases[k])
+			t.setJSON([]byte(k), t.aggs[k])
+		}
+	}
+	if len(t.seqs) > 0 {
+		names := make([]string, 0, len(t.seqs))
+		for k := range t.seqs {
+			names = append(names, k)
+		}
+		sort.Strings(names)
+		for _, k := range names {
+			t.setU64(keySeq(k), t.seqs[k])
 		}
 	}
 	return t.b.Commit(pebble.NoSync)
@@ -120,21 +138,21 @@ func (t *tx) getU64(k []byte) uint64 {
 
 func (t *tx) setU64(k []byte, v uint64) { t.set(k, u64(v)) }
 
-// nextID returns the next id of an entity's sequence (ids start at 1).
-func (t *tx) nextID(entity string) int64 {
-	k := keySeq(entity)
-	n := t.getU64(k) + 1
-	t.setU64(k, n)
-	return int64(n)
+// seq returns the current value of an entity's id sequence.
+func (t *tx) seq(entity string) uint64 {
+	if v, ok := t.seqs[entity]; ok {
+		return v
+	}
+	v := t.getU64(keySeq(entity))
+	t.seqs[entity] = v
+	return v
 }
 
-// bumpID makes sure the entity's sequence is at least id (used when a
-// record arrives with a chosen id, as the bootstrap root does).
-func (t *tx) bumpID(entity string, id int64) {
-	k := keySeq(entity)
-	if t.getU64(k) < uint64(id) {
-		t.setU64(k, uint64(id))
-	}
+// nextID returns the next id of an entity's sequence (ids start at 1).
+func (t *tx) nextID(entity string) int64 {
+	n := t.seq(entity) + 1
+	t.seqs[entity] = n
+	return int64(n)
 }
 
 func (t *tx) getJSON(k []byte, v any) bool {
@@ -250,47 +268,110 @@ func (t *tx) forgetChannel(id int64) {
 	t.effects.Channels = true
 }
 
-func (t *tx) lease(kind LeaseKind, id int64, node string) (*Lease, bool) {
-	k := string(keyLease(kind, id, node))
-	if l, ok := t.leases[k]; ok {
-		if l.Remaining < 0 {
-			return nil, false
-		}
-		cp := *l
-		return &cp, true
+// acctLeases returns the cached leases of one account (node → lease),
+// loading them from the batch on first use. Leases are rewritten for every
+// usage record; keeping them here until commit avoids both the rewrites
+// and scans over the batch's growing history of the same keys.
+func (t *tx) acctLeases(kind LeaseKind, id int64) map[string]*Lease {
+	ak := acctKey{kind, id}
+	if m, ok := t.leaseSets[ak]; ok {
+		return m
 	}
-	var l Lease
-	if !t.getJSON([]byte(k), &l) {
-		return nil, false
-	}
-	return &l, true
-}
-
-func (t *tx) putLease(l *Lease) {
-	k := keyLease(l.Kind, l.ID, l.Node)
-	t.setJSON(k, l)
-	cp := *l
-	t.leases[string(k)] = &cp
-}
-
-func (t *tx) dropLease(kind LeaseKind, id int64, node string) {
-	k := keyLease(kind, id, node)
-	t.del(k)
-	t.leases[string(k)] = &Lease{Kind: kind, ID: id, Node: node, Remaining: -1}
-}
-
-// leasesOf returns every live lease on an account, in node order.
-func (t *tx) leasesOf(kind LeaseKind, id int64) []Lease {
-	var out []Lease
+	m := map[string]*Lease{}
 	p := join(prefixLease, []byte{byte(kind)}, u64(uint64(id)), nil)
 	t.iterate(p, func(_, v []byte) bool {
 		var l Lease
 		if err := sonic.Unmarshal(v, &l); err == nil {
-			out = append(out, l)
+			m[l.Node] = &l
 		}
 		return true
 	})
+	t.leaseSets[ak] = m
+	return m
+}
+
+type acctKey struct {
+	kind LeaseKind
+	id   int64
+}
+
+// leaseKey names one lease in the change set.
+type leaseKey struct {
+	acctKey
+	node string
+}
+
+func (t *tx) lease(kind LeaseKind, id int64, node string) (*Lease, bool) {
+	l, ok := t.acctLeases(kind, id)[node]
+	if !ok {
+		return nil, false
+	}
+	cp := *l
+	return &cp, true
+}
+
+func (t *tx) putLease(l *Lease) {
+	cp := *l
+	t.acctLeases(l.Kind, l.ID)[l.Node] = &cp
+	t.leases[leaseKey{acctKey{l.Kind, l.ID}, l.Node}] = struct{}{}
+}
+
+func (t *tx) dropLease(kind LeaseKind, id int64, node string) {
+	delete(t.acctLeases(kind, id), node)
+	t.leases[leaseKey{acctKey{kind, id}, node}] = struct{}{}
+}
+
+// leasesOf returns every live lease on an account, in node order.
+func (t *tx) leasesOf(kind LeaseKind, id int64) []Lease {
+	m := t.acctLeases(kind, id)
+	out := make([]Lease, 0, len(m))
+	for _, l := range m {
+		out = append(out, *l)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Node < out[j].Node })
 	return out
+}
+
+// changedLeases lists the leases changed in this batch in key order, with
+// Remaining -1 for the removed ones.
+func (t *tx) changedLeases() []Lease {
+	keys := make([]leaseKey, 0, len(t.leases))
+	for k := range t.leases {
+		keys = append(keys, k)
+	}
+	sort.Slice(keys, func(i, j int) bool {
+		a, b := keys[i], keys[j]
+		if a.kind != b.kind {
+			return a.kind < b.kind
+		}
+		if a.id != b.id {
+			return a.id < b.id
+		}
+		return a.node < b.node
+	})
+	out := make([]Lease, 0, len(keys))
+	for _, k := range keys {
+		if l, ok := t.acctLeases(k.kind, k.id)[k.node]; ok {
+			out = append(out, *l)
+		} else {
+			out = append(out, Lease{Kind: k.kind, ID: k.id, Node: k.node, Remaining: -1})
+		}
+	}
+	return out
+}
+
+// writeLeases puts the changed leases into the batch.
+func (t *tx) writeLeases() []Lease {
+	ls := t.changedLeases()
+	for i := range ls {
+		k := keyLease(ls[i].Kind, ls[i].ID, ls[i].Node)
+		if ls[i].Remaining < 0 {
+			t.del(k)
+		} else {
+			t.setJSON(k, &ls[i])
+		}
+	}
+	return ls
 }
 
 func (t *tx) appendLog(l *Log) {

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"runtime/debug"
 	"syscall"
 	"time"
 )
@@ -44,6 +45,11 @@ func serve(args []string) int {
 		return 2
 	}
 	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level})).With("node", cfg.NodeID)
+	if os.Getenv("GOGC") == "" {
+		// The request path allocates little that lives long; collecting
+		// half as often costs some memory and saves CPU on every request.
+		debug.SetGCPercent(200)
+	}
 	log.Info("starting", "version", version, "config", cfg.String())
 	n, err := startNode(cfg, nil, log, os.Stdout)
 	if err != nil {
