@@ -582,7 +582,7 @@ func (t *tx) deleteLogs(c *DeleteLogs) Result {
 			return false
 		}
 		var l Log
-		if err := unmarshal(v, &l); err == nil && l.UserID != 0 {
+		if err := decodeLogRow(v, &l); err == nil && l.UserID != 0 {
 			userKeys = append(userKeys, keyLogUser(l.UserID, l.CreatedAt, l.ID))
 		}
 		n++

@@ -311,7 +311,7 @@ func (s *Store) eachLog(f LogFilter, fn func(*Log) bool) error {
 			v = b
 		}
 		var l Log
-		if err := sonic.Unmarshal(v, &l); err != nil {
+		if err := decodeLogRow(v, &l); err != nil {
 			return false, err
 		}
 		if !f.match(&l) {

@@ -492,3 +492,22 @@ func FuzzDecodeCommand(f *testing.F) {
 		}
 	})
 }
+
+func TestLogRowRoundTrip(t *testing.T) {
+	in := Log{ID: 9, UserID: 2, CreatedAt: 1700000000, Type: LogConsume, Content: "ratio 1", Username: "u", TokenName: "t",
+		TokenID: 3, ModelName: "m", Quota: 42, PromptTokens: 12, CompletionTokens: 8, ChannelID: 1, RequestID: "r",
+		ElapsedTime: 15, IsStream: true, Node: "n1"}
+	b := appendLogRow(nil, &in)
+	var out Log
+	if err := decodeLogRow(b, &out); err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(in, out); diff != "" {
+		t.Fatal(diff)
+	}
+	for i := 0; i < len(b); i++ {
+		if err := decodeLogRow(b[:i], &out); err == nil {
+			t.Fatalf("truncated row at %d decoded", i)
+		}
+	}
+}

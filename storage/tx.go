@@ -22,6 +22,7 @@ type tx struct {
 	// leaseSets caches each touched account's leases (node → lease).
 	leaseSets map[acctKey]map[string]*Lease
 	aggs      map[string]*DayAggregate // daily aggregates by key
+	scratch   []byte                   // encoding buffer (the batch copies what it is given)
 	seqs      map[string]uint64        // id sequences by entity
 
 	// Records read or written during the batch, written back at commit in
@@ -376,7 +377,8 @@ func (t *tx) writeLeases() []Lease {
 
 func (t *tx) appendLog(l *Log) {
 	l.ID = t.nextID("log")
-	t.setJSON(keyLog(l.CreatedAt, l.ID), l)
+	t.scratch = appendLogRow(t.scratch[:0], l)
+	t.set(keyLog(l.CreatedAt, l.ID), t.scratch)
 	if l.UserID != 0 {
 		t.set(keyLogUser(l.UserID, l.CreatedAt, l.ID), nil)
 	}

@@ -46,13 +46,16 @@ func extractKey(c *app.RequestContext) (apiKey, bool) {
 	return k, true
 }
 
-// clientAddr is the peer address used for token IP allow-lists.
+// clientAddr is the peer address used for token IP allow-lists. It is the
+// TCP peer, never X-Forwarded-For or X-Real-IP: those are set by the
+// client and would let anyone pass an allow-list. (Trusting headers from a
+// configured reverse proxy is future work.)
 func clientAddr(c *app.RequestContext) netip.Addr {
-	a, err := netip.ParseAddr(c.ClientIP())
+	ap, err := netip.ParseAddrPort(c.RemoteAddr().String())
 	if err != nil {
 		return netip.Addr{}
 	}
-	return a.Unmap()
+	return ap.Addr().Unmap()
 }
 
 // authenticate resolves the key to a token and its owner.

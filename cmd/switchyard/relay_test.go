@@ -380,3 +380,30 @@ func TestTokenUsableRightAfterCreate(t *testing.T) {
 		}
 	}
 }
+
+// The IP allow-list checks the TCP peer, not headers a client can forge.
+func TestTokenSubnetUsesPeerAddress(t *testing.T) {
+	g, _ := setup(t)
+	_, access := g.newUser("ipuser", 1_000_000)
+	elsewhere := g.newToken(access, map[string]any{"unlimited_quota": true, "subnet": "10.0.0.0/8"})
+	local := g.newToken(access, map[string]any{"unlimited_quota": true, "subnet": "192.168.1.0/24, 127.0.0.1"})
+	chat := `{"model":"test-model","messages":[{"role":"user","content":"hi"}]}`
+	req, _ := http.NewRequest("POST", g.base+"/v1/chat/completions", strings.NewReader(chat))
+	req.Header.Set("Authorization", "Bearer sk-"+elsewhere.Key)
+	req.Header.Set("X-Forwarded-For", "10.1.2.3")
+	req.Header.Set("X-Real-IP", "10.1.2.3")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 403 {
+		t.Fatalf("forged X-Forwarded-For passed the allow-list: %d", resp.StatusCode)
+	}
+	if resp, body := g.post("/v1/chat/completions", local.Key, chat); resp.StatusCode != 200 {
+		t.Fatalf("allowed address refused: %d %s", resp.StatusCode, body)
+	}
+	if r := callAPI(t, g.base, access, "POST", "/api/token/", map[string]any{"name": "bad", "subnet": "300.1.1.1"}); r.Success {
+		t.Fatal("invalid subnet accepted")
+	}
+}
