@@ -269,6 +269,7 @@ func (s *System) Stop(ctx context.Context) error {
 		err = s.releaseLeases(ctx)
 	}
 	s.wg.Wait()
+	s.Outbox.Stop()
 	s.Health.Stop()
 	s.sys.Shutdown()
 	return err

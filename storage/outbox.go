@@ -29,30 +29,61 @@ type OpenRecord struct {
 // usage) after. Close deletes the Open in the same batch, so Opens left at
 // startup are exactly the requests a crash interrupted.
 //
-// Writes are not synced individually; Sync (called by the shipper every
-// few milliseconds) makes everything written so far durable, so a process
-// crash loses nothing and a power loss at most one sync interval.
+// Writes are group-committed: callers hand their record to one writer
+// goroutine, which puts everything that queued up into one Pebble batch
+// (one commit, one WAL write) and then releases the callers. A caller
+// returns only after its record is in Pebble's WAL. Nothing is synced per
+// write; Sync (called by the shipper every few milliseconds) makes
+// everything written so far durable, so a process crash loses nothing and
+// a power loss at most one sync interval.
 //
-// Close sequences increase strictly and are what the state machine
+// Close sequences increase strictly, are assigned by the writer in commit
+// order (a reader never sees n+1 without n), and are what the state machine
 // de-duplicates on, so records are shipped in Close order.
 //
-// All methods are safe for concurrent use.
+// All methods are safe for concurrent use. Stop ends the writer.
 type Outbox struct {
 	db       *pebble.DB
-	reqSeq   atomic.Uint64
+	reqSeq   uint64 // writer-owned
 	closeSeq atomic.Uint64
 	dirty    atomic.Bool
 
-	// closeMu orders close-sequence assignment with the write, so that a
-	// reader never sees seq n+1 before n is written.
-	closeMu sync.Mutex
+	ops     chan *outboxOp
+	stop    chan struct{}
+	stopped chan struct{}
+	once    sync.Once
 }
 
-// Outbox opens the usage outbox. highWater is the state machine's applied
-// close-sequence for this node; new sequences start above both it and
-// anything already in the outbox.
+type opKind uint8
+
+const (
+	opOpen opKind = iota
+	opClose
+	opCancel
+	opRaise
+)
+
+// outboxOp is one queued write and, once done is closed, its result.
+type outboxOp struct {
+	kind    opKind
+	open    *OpenRecord
+	rec     *UsageRecord
+	openSeq uint64
+	seq     uint64
+	err     error
+	done    chan struct{}
+}
+
+var opPool = sync.Pool{New: func() any { return &outboxOp{done: make(chan struct{}, 1)} }}
+
+// ErrOutboxStopped is returned by writes after Stop.
+var ErrOutboxStopped = errors.New("usage outbox stopped")
+
+// Outbox opens the usage outbox and starts its writer. highWater is the
+// state machine's applied close-sequence for this node; new sequences
+// start above both it and anything already in the outbox.
 func (l *Local) Outbox(highWater uint64) (*Outbox, error) {
-	o := &Outbox{db: l.db}
+	o := &Outbox{db: l.db, ops: make(chan *outboxOp, 4096), stop: make(chan struct{}), stopped: make(chan struct{})}
 	lastOpen, err := lastSeq(l.db, prefixOutOpen)
 	if err != nil {
 		return nil, err
@@ -65,9 +96,17 @@ func (l *Local) Outbox(highWater uint64) (*Outbox, error) {
 	if err != nil {
 		return nil, err
 	}
-	o.reqSeq.Store(lastOpen)
+	o.reqSeq = lastOpen
 	o.closeSeq.Store(max(lastClose, highWater, used))
+	go o.writer()
 	return o, nil
+}
+
+// Stop ends the writer after the writes already queued. Later writes fail
+// with ErrOutboxStopped.
+func (o *Outbox) Stop() {
+	o.once.Do(func() { close(o.stop) })
+	<-o.stopped
 }
 
 // Raise makes sure new close sequences start above highWater. A node calls
@@ -76,26 +115,116 @@ func (l *Local) Outbox(highWater uint64) (*Outbox, error) {
 // their sequences must never be used again (they would be skipped as
 // duplicates).
 func (o *Outbox) Raise(highWater uint64) {
-	o.closeMu.Lock()
-	defer o.closeMu.Unlock()
-	if o.closeSeq.Load() < highWater {
-		o.closeSeq.Store(highWater)
+	op := o.newOp(opRaise)
+	op.seq = highWater
+	_, _ = o.do(op)
+}
+
+func (o *Outbox) newOp(k opKind) *outboxOp {
+	op := opPool.Get().(*outboxOp)
+	op.kind = k
+	return op
+}
+
+// do queues op and waits for its commit.
+func (o *Outbox) do(op *outboxOp) (uint64, error) {
+	select {
+	case o.ops <- op:
+	case <-o.stopped:
+		return 0, ErrOutboxStopped
+	}
+	<-op.done
+	seq, err := op.seq, op.err
+	*op = outboxOp{done: op.done}
+	opPool.Put(op)
+	return seq, err
+}
+
+// maxGroup bounds how many writes share one commit.
+const maxGroup = 512
+
+func (o *Outbox) writer() {
+	defer close(o.stopped)
+	group := make([]*outboxOp, 0, maxGroup)
+	var buf []byte
+	for {
+		var first *outboxOp
+		select {
+		case first = <-o.ops:
+		case <-o.stop:
+			// Finish what was queued before Stop.
+			for {
+				select {
+				case op := <-o.ops:
+					o.commit(append(group[:0], op), &buf)
+				default:
+					return
+				}
+			}
+		}
+		group = append(group[:0], first)
+	drain:
+		for len(group) < maxGroup {
+			select {
+			case op := <-o.ops:
+				group = append(group, op)
+			default:
+				break drain
+			}
+		}
+		o.commit(group, &buf)
 	}
 }
 
-func (l *Local) getU64(k []byte) (uint64, error) {
-	v, closer, err := l.db.Get(k)
-	if errors.Is(err, pebble.ErrNotFound) {
-		return 0, nil
+// commit writes a group in one batch and releases its callers.
+func (o *Outbox) commit(group []*outboxOp, buf *[]byte) {
+	b := o.db.NewBatch()
+	seq := o.closeSeq.Load()
+	var err error
+	for _, op := range group {
+		switch op.kind {
+		case opOpen:
+			o.reqSeq++
+			op.seq = o.reqSeq
+			var enc []byte
+			if enc, err = sonic.Marshal(op.open); err == nil {
+				err = b.Set(keyOutOpen(op.seq), enc, nil)
+			}
+		case opClose:
+			seq++
+			op.seq = seq
+			op.rec.Seq = seq
+			*buf = op.rec.AppendBinary((*buf)[:0])
+			err = b.Set(keyOutClose(seq), *buf, nil)
+			if err == nil && op.openSeq != 0 {
+				err = b.Delete(keyOutOpen(op.openSeq), nil)
+			}
+		case opCancel:
+			err = b.Delete(keyOutOpen(op.openSeq), nil)
+		case opRaise:
+			seq = max(seq, op.seq)
+		}
+		if err != nil {
+			break
+		}
 	}
-	if err != nil {
-		return 0, err
+	if err == nil && seq != o.closeSeq.Load() {
+		err = b.Set(keyOutLastClose, u64(seq), nil)
 	}
-	defer closer.Close()
-	if len(v) != 8 {
-		return 0, fmt.Errorf("local key %q: bad value", k)
+	if err == nil {
+		err = b.Commit(pebble.NoSync)
 	}
-	return binary.BigEndian.Uint64(v), nil
+	b.Close()
+	if err == nil {
+		o.closeSeq.Store(seq)
+		o.dirty.Store(true)
+	} else {
+		err = fmt.Errorf("outbox write: %w", err)
+	}
+	for _, op := range group {
+		op.err = err
+		op.done <- struct{}{}
+	}
 }
 
 func lastSeq(db *pebble.DB, p []byte) (uint64, error) {
@@ -116,38 +245,26 @@ func lastSeq(db *pebble.DB, p []byte) (uint64, error) {
 
 // Open records a request about to go upstream and returns its sequence.
 func (o *Outbox) Open(r *OpenRecord) (uint64, error) {
-	seq := o.reqSeq.Add(1)
-	b, err := sonic.Marshal(r)
-	if err != nil {
-		return 0, err
-	}
-	if err := o.db.Set(keyOutOpen(seq), b, pebble.NoSync); err != nil {
-		return 0, fmt.Errorf("outbox open: %w", err)
-	}
-	o.dirty.Store(true)
-	return seq, nil
+	op := o.newOp(opOpen)
+	op.open = r
+	return o.do(op)
 }
 
 // Close records the settled usage of the request opened as openSeq (0 when
-// there was no Open) and returns the record's close sequence.
+// there was no Open) and returns the record's close sequence (also set in
+// r.Seq).
 func (o *Outbox) Close(openSeq uint64, r *UsageRecord) (uint64, error) {
-	o.closeMu.Lock()
-	defer o.closeMu.Unlock()
-	r.Seq = o.closeSeq.Load() + 1
-	b := r.AppendBinary(make([]byte, 0, 128))
-	batch := o.db.NewBatch()
-	defer batch.Close()
-	_ = batch.Set(keyOutClose(r.Seq), b, nil)
-	_ = batch.Set(keyOutLastClose, u64(r.Seq), nil)
-	if openSeq != 0 {
-		_ = batch.Delete(keyOutOpen(openSeq), nil)
-	}
-	if err := batch.Commit(pebble.NoSync); err != nil {
-		return 0, fmt.Errorf("outbox close: %w", err)
-	}
-	o.closeSeq.Store(r.Seq)
-	o.dirty.Store(true)
-	return r.Seq, nil
+	op := o.newOp(opClose)
+	op.rec, op.openSeq = r, openSeq
+	return o.do(op)
+}
+
+// Cancel removes the Open of a request that failed without any charge.
+func (o *Outbox) Cancel(openSeq uint64) error {
+	op := o.newOp(opCancel)
+	op.openSeq = openSeq
+	_, err := o.do(op)
+	return err
 }
 
 // Sync makes every record written so far durable (one fsync, skipped when
@@ -247,16 +364,18 @@ func (o *Outbox) PendingByUser() (map[int64]int64, error) {
 	}
 }
 
-// ErrOutboxFull is returned when too many records wait to be shipped
-// (Raft has been unavailable for long); the gateway stops admitting
-// requests rather than grow without bound.
-var ErrOutboxFull = errors.New("usage outbox full: replicated store unavailable")
 
-// Cancel removes the Open of a request that failed without any charge.
-func (o *Outbox) Cancel(openSeq uint64) error {
-	if err := o.db.Delete(keyOutOpen(openSeq), pebble.NoSync); err != nil {
-		return fmt.Errorf("outbox cancel: %w", err)
+func (l *Local) getU64(k []byte) (uint64, error) {
+	v, closer, err := l.db.Get(k)
+	if errors.Is(err, pebble.ErrNotFound) {
+		return 0, nil
 	}
-	o.dirty.Store(true)
-	return nil
+	if err != nil {
+		return 0, err
+	}
+	defer closer.Close()
+	if len(v) != 8 {
+		return 0, fmt.Errorf("local key %q: bad value", k)
+	}
+	return binary.BigEndian.Uint64(v), nil
 }

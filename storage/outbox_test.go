@@ -32,6 +32,7 @@ func TestOutboxLifecycle(t *testing.T) {
 		t.Fatal(err)
 	}
 	// Reopen, as after a restart.
+	ob.Stop()
 	l.Close()
 	l, err = OpenLocal(dir, Options{})
 	if err != nil {
@@ -42,6 +43,7 @@ func TestOutboxLifecycle(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	defer ob.Stop()
 	recs, err := ob.Closed(0, 10)
 	if err != nil {
 		t.Fatal(err)
@@ -70,6 +72,7 @@ func TestOutboxLifecycle(t *testing.T) {
 		t.Fatalf("after shipping 1..2: %+v", recs)
 	}
 	ob2, _ := l.Outbox(40)
+	defer ob2.Stop()
 	if s, _ := ob2.Close(0, &UsageRecord{}); s != 41 {
 		t.Fatalf("seq above state high water: %d, want 41", s)
 	}
