@@ -364,7 +364,6 @@ func (o *Outbox) PendingByUser() (map[int64]int64, error) {
 	}
 }
 
-
 func (l *Local) getU64(k []byte) (uint64, error) {
 	v, closer, err := l.db.Get(k)
 	if errors.Is(err, pebble.ErrNotFound) {
