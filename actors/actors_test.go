@@ -331,3 +331,32 @@ func TestBreakerOpensAndProbes(t *testing.T) {
 		t.Fatal("a fatal error must open the breaker at once")
 	}
 }
+
+// Successes on a healthy channel are recorded inline; failures go through
+// the channel actor and open the breaker.
+func TestHealthBoardRecord(t *testing.T) {
+	f := newFixture(t, 0, 0)
+	b := f.sys.Health
+	b.Record(7, RecordOutcome{Success: true, Latency: 20 * time.Millisecond})
+	b.Record(7, RecordOutcome{Success: true, Latency: 10 * time.Millisecond})
+	h := b.Health(7)
+	if h.successes.Load() != 2 || h.LatencyEWMA() != 18*time.Millisecond {
+		t.Fatalf("successes %d ewma %v", h.successes.Load(), h.LatencyEWMA())
+	}
+	b.Record(7, RecordOutcome{Success: false, Fatal: true})
+	deadline := time.Now().Add(2 * time.Second)
+	for h.State() != BreakerOpen {
+		if time.Now().After(deadline) {
+			t.Fatal("a fatal failure did not open the breaker")
+		}
+		time.Sleep(time.Millisecond)
+	}
+	// While the breaker is open, successes go to the actor, which closes it.
+	b.Record(7, RecordOutcome{Success: true, Latency: time.Millisecond})
+	for h.State() != BreakerClosed {
+		if time.Now().After(deadline) {
+			t.Fatal("a success did not close the breaker")
+		}
+		time.Sleep(time.Millisecond)
+	}
+}

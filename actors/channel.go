@@ -138,11 +138,34 @@ func (b *HealthBoard) ref(id int64) *channelRef {
 // Health returns the published health of channel id.
 func (b *HealthBoard) Health(id int64) *Health { return b.ref(id).h }
 
-// Record sends an outcome to the channel's actor (one-way; dropping one
-// under overload only delays the breaker).
+// Record reports an outcome. A success on a healthy channel (breaker
+// closed, no failure streak) changes no breaker state, so it is folded into
+// the counters and the latency average right here; everything else goes to
+// the channel's actor (one-way; dropping one under overload only delays the
+// breaker), which owns the state transitions.
 func (b *HealthBoard) Record(id int64, o RecordOutcome) {
-	if r := b.ref(id); r.pid != nil {
+	r := b.ref(id)
+	if o.Success && r.h.state.Load() == BreakerClosed && r.h.failures.Load() == 0 {
+		r.h.successes.Add(1)
+		r.h.observe(o.Latency)
+		return
+	}
+	if r.pid != nil {
 		b.sys.Root.Send(r.pid, &o)
+	}
+}
+
+// observe folds a successful call's latency into the moving average.
+func (h *Health) observe(d time.Duration) {
+	for {
+		old := h.ewmaNanos.Load()
+		next := int64(d)
+		if old != 0 {
+			next = int64(math.Round(float64(old) + ewmaAlpha*(float64(d)-float64(old))))
+		}
+		if h.ewmaNanos.CompareAndSwap(old, next) {
+			return
+		}
 	}
 }
 
@@ -180,13 +203,7 @@ func (a *channelActor) record(m *RecordOutcome) {
 	if m.Success {
 		h.successes.Add(1)
 		h.failures.Store(0)
-		old := float64(h.ewmaNanos.Load())
-		n := float64(m.Latency)
-		if old == 0 {
-			h.ewmaNanos.Store(int64(n))
-		} else {
-			h.ewmaNanos.Store(int64(math.Round(old + ewmaAlpha*(n-old))))
-		}
+		h.observe(m.Latency)
 		h.state.Store(BreakerClosed)
 		h.probing.Store(false)
 		return

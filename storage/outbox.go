@@ -44,7 +44,7 @@ type OpenRecord struct {
 // All methods are safe for concurrent use. Stop ends the writer.
 type Outbox struct {
 	db       *pebble.DB
-	reqSeq   uint64 // writer-owned
+	reqSeq   atomic.Uint64
 	closeSeq atomic.Uint64
 	dirty    atomic.Bool
 
@@ -72,6 +72,8 @@ type outboxOp struct {
 	seq     uint64
 	err     error
 	done    chan struct{}
+	// async ops (Opens) have no waiter: the writer recycles them.
+	async bool
 }
 
 var opPool = sync.Pool{New: func() any { return &outboxOp{done: make(chan struct{}, 1)} }}
@@ -96,7 +98,7 @@ func (l *Local) Outbox(highWater uint64) (*Outbox, error) {
 	if err != nil {
 		return nil, err
 	}
-	o.reqSeq = lastOpen
+	o.reqSeq.Store(lastOpen)
 	o.closeSeq.Store(max(lastClose, highWater, used))
 	go o.writer()
 	return o, nil
@@ -184,8 +186,6 @@ func (o *Outbox) commit(group []*outboxOp, buf *[]byte) {
 	for _, op := range group {
 		switch op.kind {
 		case opOpen:
-			o.reqSeq++
-			op.seq = o.reqSeq
 			var enc []byte
 			if enc, err = sonic.Marshal(op.open); err == nil {
 				err = b.Set(keyOutOpen(op.seq), enc, nil)
@@ -222,6 +222,11 @@ func (o *Outbox) commit(group []*outboxOp, buf *[]byte) {
 		err = fmt.Errorf("outbox write: %w", err)
 	}
 	for _, op := range group {
+		if op.async {
+			*op = outboxOp{done: op.done}
+			opPool.Put(op)
+			continue
+		}
 		op.err = err
 		op.done <- struct{}{}
 	}
@@ -244,10 +249,20 @@ func lastSeq(db *pebble.DB, p []byte) (uint64, error) {
 }
 
 // Open records a request about to go upstream and returns its sequence.
+// It does not wait for the write: an Open only matters after a crash (it
+// logs the interrupted request; nothing is charged either way), and the
+// writer commits it before any later Close or Cancel of the same request.
+// r must not be modified afterwards.
 func (o *Outbox) Open(r *OpenRecord) (uint64, error) {
 	op := o.newOp(opOpen)
-	op.open = r
-	return o.do(op)
+	seq := o.reqSeq.Add(1)
+	op.open, op.async, op.seq = r, true, seq
+	select {
+	case o.ops <- op: // op belongs to the writer from here on
+		return seq, nil
+	case <-o.stopped:
+		return 0, ErrOutboxStopped
+	}
 }
 
 // Close records the settled usage of the request opened as openSeq (0 when
