@@ -94,7 +94,7 @@ func (l *Local) Outbox(highWater uint64) (*Outbox, error) {
 	if err != nil {
 		return nil, err
 	}
-	used, err := l.getU64(keyOutLastClose)
+	used, err := readU64(l.db, keyOutLastClose)
 	if err != nil {
 		return nil, err
 	}
@@ -377,19 +377,4 @@ func (o *Outbox) PendingByUser() (map[int64]int64, error) {
 			after = r.Seq
 		}
 	}
-}
-
-func (l *Local) getU64(k []byte) (uint64, error) {
-	v, closer, err := l.db.Get(k)
-	if errors.Is(err, pebble.ErrNotFound) {
-		return 0, nil
-	}
-	if err != nil {
-		return 0, err
-	}
-	defer closer.Close()
-	if len(v) != 8 {
-		return 0, fmt.Errorf("local key %q: bad value", k)
-	}
-	return binary.BigEndian.Uint64(v), nil
 }

@@ -77,6 +77,20 @@ func (s *Store) idAt(k []byte) (int64, bool, error) {
 	return int64(binary.BigEndian.Uint64(v)), true, nil
 }
 
+// scanAll decodes every JSON record under prefix p, in key order.
+func scanAll[T any](s *Store, p []byte) ([]T, error) {
+	var out []T
+	err := s.scan(p, func(_, v []byte) (bool, error) {
+		var r T
+		if err := sonic.Unmarshal(v, &r); err != nil {
+			return false, err
+		}
+		out = append(out, r)
+		return true, nil
+	})
+	return out, err
+}
+
 // User returns a user by id.
 func (s *Store) User(id int64) (*User, error) {
 	var u User
@@ -119,18 +133,7 @@ func (s *Store) UserByAccessToken(tok string) (*User, error) {
 
 // Users returns every user in id order (deleted ones included), for
 // snapshots and admin listing.
-func (s *Store) Users() ([]User, error) {
-	var out []User
-	err := s.scan(prefixUser, func(_, v []byte) (bool, error) {
-		var u User
-		if err := sonic.Unmarshal(v, &u); err != nil {
-			return false, err
-		}
-		out = append(out, u)
-		return true, nil
-	})
-	return out, err
-}
+func (s *Store) Users() ([]User, error) { return scanAll[User](s, prefixUser) }
 
 // Token returns a token by id.
 func (s *Store) Token(id int64) (*Token, error) {
@@ -146,18 +149,7 @@ func (s *Store) Token(id int64) (*Token, error) {
 }
 
 // Tokens returns every token in id order.
-func (s *Store) Tokens() ([]Token, error) {
-	var out []Token
-	err := s.scan(prefixToken, func(_, v []byte) (bool, error) {
-		var t Token
-		if err := sonic.Unmarshal(v, &t); err != nil {
-			return false, err
-		}
-		out = append(out, t)
-		return true, nil
-	})
-	return out, err
-}
+func (s *Store) Tokens() ([]Token, error) { return scanAll[Token](s, prefixToken) }
 
 // TokensOf returns a user's tokens in id order.
 func (s *Store) TokensOf(uid int64) ([]Token, error) {
@@ -192,18 +184,7 @@ func (s *Store) Channel(id int64) (*Channel, error) {
 }
 
 // Channels returns every channel in id order.
-func (s *Store) Channels() ([]Channel, error) {
-	var out []Channel
-	err := s.scan(prefixChannel, func(_, v []byte) (bool, error) {
-		var c Channel
-		if err := sonic.Unmarshal(v, &c); err != nil {
-			return false, err
-		}
-		out = append(out, c)
-		return true, nil
-	})
-	return out, err
-}
+func (s *Store) Channels() ([]Channel, error) { return scanAll[Channel](s, prefixChannel) }
 
 // Option returns one option value.
 func (s *Store) Option(name string) (string, bool, error) {
@@ -229,18 +210,7 @@ func (s *Store) Lease(kind LeaseKind, id int64, node string) (Lease, bool, error
 }
 
 // Leases returns every lease.
-func (s *Store) Leases() ([]Lease, error) {
-	var out []Lease
-	err := s.scan(prefixLease, func(_, v []byte) (bool, error) {
-		var l Lease
-		if err := sonic.Unmarshal(v, &l); err != nil {
-			return false, err
-		}
-		out = append(out, l)
-		return true, nil
-	})
-	return out, err
-}
+func (s *Store) Leases() ([]Lease, error) { return scanAll[Lease](s, prefixLease) }
 
 // UsageHighWater is the highest usage close-sequence of node applied so far.
 func (s *Store) UsageHighWater(node string) (uint64, error) { return s.getU64(keyDedupe(node)) }

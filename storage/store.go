@@ -355,8 +355,11 @@ func (s *Store) Restore(r io.Reader) error {
 	return nil
 }
 
-func (s *Store) getU64(k []byte) (uint64, error) {
-	v, closer, err := s.db.Get(k)
+func (s *Store) getU64(k []byte) (uint64, error) { return readU64(s.db, k) }
+
+// readU64 reads a fixed-width big-endian counter (0 when absent).
+func readU64(db *pebble.DB, k []byte) (uint64, error) {
+	v, closer, err := db.Get(k)
 	if errors.Is(err, pebble.ErrNotFound) {
 		return 0, nil
 	}
