@@ -23,6 +23,8 @@ type Options struct {
 	// MemTableBytes is the memtable size. Default 32 MiB (state) and
 	// 32 MiB (local).
 	MemTableBytes uint64
+
+	disableWAL bool
 }
 
 func (o Options) pebbleOptions() *pebble.Options {
@@ -35,6 +37,7 @@ func (o Options) pebbleOptions() *pebble.Options {
 	po := &pebble.Options{
 		FormatMajorVersion: pebble.FormatNewest,
 		MemTableSize:       o.MemTableBytes,
+		DisableWAL:         o.disableWAL,
 		Logger:             quietLogger{},
 	}
 	if o.InMemory {
@@ -120,7 +123,15 @@ type Store struct {
 const keptResults = 8192
 
 // Open opens (or creates) the state store in dir.
+//
+// The state store has no write-ahead log: every change it holds is also in
+// the Raft log, which is synced. After a crash the store is as of its last
+// memtable flush (the applied index is flushed atomically with the data),
+// and Raft re-applies the entries after it. Snapshot and Close flush, so a
+// Raft snapshot never covers entries the store could lose, and a clean
+// restart replays nothing.
 func Open(dir string, o Options) (*Store, error) {
+	o.disableWAL = true
 	db, err := openPebble(dir, o)
 	if err != nil {
 		return nil, fmt.Errorf("open state store: %w", err)
@@ -136,7 +147,13 @@ func Open(dir string, o Options) (*Store, error) {
 }
 
 // Close closes the store. No other method may be called afterwards.
-func (s *Store) Close() error { return s.db.Close() }
+func (s *Store) Close() error {
+	ferr := s.db.Flush()
+	if err := s.db.Close(); err != nil {
+		return err
+	}
+	return ferr
+}
 
 // OnApply registers a hook called after every ApplyEntries or Restore, on
 // the applying goroutine, with what changed. Hooks must be fast and must
@@ -262,8 +279,8 @@ type Snapshot struct {
 // Snapshot captures the current state. The caller must Close it.
 func (s *Store) Snapshot() (*Snapshot, error) {
 	// Make the state durable up to here before Raft may compact its log.
-	if err := s.db.LogData(nil, pebble.Sync); err != nil {
-		return nil, fmt.Errorf("sync state before snapshot: %w", err)
+	if err := s.db.Flush(); err != nil {
+		return nil, fmt.Errorf("flush state before snapshot: %w", err)
 	}
 	return &Snapshot{snap: s.db.NewSnapshot(), index: s.applied.Load()}, nil
 }
@@ -343,7 +360,10 @@ func (s *Store) Restore(r io.Reader) error {
 			b = s.db.NewBatch()
 		}
 	}
-	if err := b.Commit(pebble.Sync); err != nil {
+	if err := b.Commit(pebble.NoSync); err != nil {
+		return err
+	}
+	if err := s.db.Flush(); err != nil {
 		return err
 	}
 	idx, err := s.getU64(keyApplied)
