@@ -32,8 +32,44 @@ type peeked struct {
 	n            int
 }
 
+// peekSmall is the size below which peek decodes the body in one pass;
+// above it, targeted lookups that skip the large values (messages with
+// base64 images) are cheaper than a decode.
+const peekSmall = 8 << 10
+
+// peekWire holds the members peek reads.
+type peekWire struct {
+	Model         string `json:"model"`
+	Stream        bool   `json:"stream"`
+	StreamOptions *struct {
+		IncludeUsage bool `json:"include_usage"`
+	} `json:"stream_options"`
+	MaxTokens           *int64 `json:"max_tokens"`
+	MaxCompletionTokens *int64 `json:"max_completion_tokens"`
+	N                   *int64 `json:"n"`
+}
+
 func peek(body []byte) (peeked, error) {
 	var p peeked
+	if len(body) <= peekSmall {
+		var w peekWire
+		if err := sonic.Unmarshal(body, &w); err != nil {
+			return p, errBadJSON
+		}
+		p.model, p.stream = w.Model, w.Stream
+		p.includeUsage = w.Stream && w.StreamOptions != nil && w.StreamOptions.IncludeUsage
+		for _, v := range []*int64{w.MaxCompletionTokens, w.MaxTokens} {
+			if v != nil && *v > 0 {
+				p.maxTokens = int(*v)
+				break
+			}
+		}
+		p.n = 1
+		if w.N != nil && *w.N > 1 && *w.N <= 128 {
+			p.n = int(*w.N)
+		}
+		return p, nil
+	}
 	if !sonic.Valid(body) {
 		return p, errBadJSON
 	}
