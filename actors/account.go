@@ -59,17 +59,21 @@ type Reservation struct {
 
 // Errors of Reserve. Their messages reach API clients.
 var (
-	ErrTokenDisabled        = errors.New("the token is disabled")
-	ErrTokenExpired         = errors.New("the token has expired")
-	ErrTokenExhausted       = errors.New("the token's quota is used up")
-	ErrUserDisabled         = errors.New("the user is disabled")
-	ErrModelNotAllowed      = errors.New("the token is not allowed to use this model")
-	ErrIPNotAllowed         = errors.New("the token may not be used from this address")
-	ErrInsufficientQuota    = errors.New("insufficient user quota")
-	ErrInsufficientTokenQ   = errors.New("insufficient token quota")
-	ErrBusy                 = errors.New("the gateway is overloaded, try again")
-	errLeaseRequestThrottle = 2 * time.Second
+	ErrTokenDisabled      = errors.New("the token is disabled")
+	ErrTokenExpired       = errors.New("the token has expired")
+	ErrTokenExhausted     = errors.New("the token's quota is used up")
+	ErrUserDisabled       = errors.New("the user is disabled")
+	ErrModelNotAllowed    = errors.New("the token is not allowed to use this model")
+	ErrIPNotAllowed       = errors.New("the token may not be used from this address")
+	ErrInsufficientQuota  = errors.New("insufficient user quota")
+	ErrInsufficientTokenQ = errors.New("insufficient token quota")
+	ErrBusy               = errors.New("the gateway is overloaded, try again")
 )
+
+// leaseAskInterval is the least time between two lease requests of one
+// account that the hot path triggers, so a broke account cannot flood Raft
+// with lease requests; a top-up or lease change resets it.
+const leaseAskInterval = 2 * time.Second
 
 // tokenSpend is the per-token part of an account's local ledger.
 type tokenSpend struct {
@@ -201,7 +205,7 @@ func (a *accountActor) reserve(m *Reserve) reserveReply {
 		tokOK = ts.hasLease && ts.expires > nowMs && ts.lease-ts.unapplied-ts.reserved >= est
 	}
 	if !userOK || !tokOK {
-		if m.Now.Sub(a.lastAsk) >= errLeaseRequestThrottle {
+		if m.Now.Sub(a.lastAsk) >= leaseAskInterval {
 			a.lastAsk = m.Now
 			return reserveReply{needLease: true}
 		}
@@ -220,7 +224,7 @@ func (a *accountActor) reserve(m *Reserve) reserveReply {
 	renewAt := nowMs + a.policy.TTL.Milliseconds()/2
 	if a.expires < renewAt || (ts != nil && ts.expires < renewAt) ||
 		a.lease-a.unapplied-a.reserved < a.lease/2 {
-		if m.Now.Sub(a.lastAsk) >= errLeaseRequestThrottle {
+		if m.Now.Sub(a.lastAsk) >= leaseAskInterval {
 			a.lastAsk = m.Now
 			r.refill = true
 		}
