@@ -36,7 +36,7 @@ func TestRowsAndLookup(t *testing.T) {
 		t.Error("Rows not sorted")
 	}
 	if _, ok := r.Lookup(3); ok {
-		t.Error("Azure (3) is not implemented yet but was found")
+		t.Error("Azure (3) has no adaptor in this registry, but Lookup found one")
 	}
 	// Rows returns a copy: modifying it does not change the registry.
 	rows[0].Name = "changed"

@@ -23,6 +23,8 @@ import (
 	"github.com/cloudwego/hertz/pkg/protocol/http1/resp"
 
 	"switchyard/bench/internal/oaijson"
+
+	"switchyard/bench/internal/benchsrv"
 )
 
 // Proxy forwards to one upstream base URL.
@@ -61,14 +63,7 @@ func New(upstream string) (*Proxy, error) {
 // NewServer returns a Hertz server on addr with the proxy's routes and a
 // GET /healthz.
 func (p *Proxy) NewServer(addr string, opts ...config.Option) *server.Hertz {
-	base := []config.Option{
-		server.WithHostPorts(addr),
-		server.WithDisablePrintRoute(true),
-		server.WithSenseClientDisconnection(true),
-		server.WithMaxRequestBodySize(64 << 20),
-		server.WithExitWaitTime(time.Second),
-	}
-	h := server.New(append(base, opts...)...)
+	h := benchsrv.New(addr, opts...)
 	p.Register(h)
 	return h
 }

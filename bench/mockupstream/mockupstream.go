@@ -19,6 +19,8 @@ import (
 	"github.com/cloudwego/hertz/pkg/protocol/http1/resp"
 
 	"switchyard/bench/internal/oaijson"
+
+	"switchyard/bench/internal/benchsrv"
 )
 
 // Usage numbers the mock reports. Streams report StreamPromptTokens and one
@@ -88,14 +90,7 @@ func (m *Mock) Stats() Stats {
 // NewServer returns a Hertz server with the mock's routes on addr
 // (host:port). Extra options are appended to the defaults.
 func (m *Mock) NewServer(addr string, opts ...config.Option) *server.Hertz {
-	base := []config.Option{
-		server.WithHostPorts(addr),
-		server.WithDisablePrintRoute(true),
-		server.WithSenseClientDisconnection(true),
-		server.WithMaxRequestBodySize(64 << 20),
-		server.WithExitWaitTime(time.Second),
-	}
-	h := server.New(append(base, opts...)...)
+	h := benchsrv.New(addr, opts...)
 	m.Register(h)
 	return h
 }
