@@ -22,9 +22,8 @@ import (
 	"github.com/cloudwego/hertz/pkg/protocol"
 	"github.com/cloudwego/hertz/pkg/protocol/http1/resp"
 
-	"switchyard/bench/internal/oaijson"
-
 	"switchyard/bench/internal/benchsrv"
+	"switchyard/bench/internal/oaijson"
 )
 
 // Proxy forwards to one upstream base URL.

@@ -18,9 +18,8 @@ import (
 	"github.com/cloudwego/hertz/pkg/common/config"
 	"github.com/cloudwego/hertz/pkg/protocol/http1/resp"
 
-	"switchyard/bench/internal/oaijson"
-
 	"switchyard/bench/internal/benchsrv"
+	"switchyard/bench/internal/oaijson"
 )
 
 // Usage numbers the mock reports. Streams report StreamPromptTokens and one
