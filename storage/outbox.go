@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"runtime"
 	"sync"
 	"sync/atomic"
 
@@ -165,6 +166,11 @@ func (o *Outbox) writer() {
 			}
 		}
 		group = append(group[:0], first)
+		if len(o.ops) == 0 {
+			// Let the producers that are about to write run first: one
+			// yield turns many single-record commits into a few groups.
+			runtime.Gosched()
+		}
 	drain:
 		for len(group) < maxGroup {
 			select {
