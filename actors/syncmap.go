@@ -19,8 +19,4 @@ func (s *syncMap[K, V]) Load(k K) (V, bool) {
 
 func (s *syncMap[K, V]) Store(k K, v V) { s.m.Store(k, v) }
 
-func (s *syncMap[K, V]) Range(fn func(K, V) bool) {
-	s.m.Range(func(k, v any) bool { return fn(k.(K), v.(V)) })
-}
-
 func itoa(v int64) string { return strconv.FormatInt(v, 10) }

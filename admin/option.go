@@ -80,8 +80,8 @@ func (a *API) getOptions(_ context.Context, c *app.RequestContext) {
 	ok(c, out)
 }
 
-// ValidateOption checks one option value; "" means valid.
-func ValidateOption(key, value string) string {
+// validateOption checks one option value; "" means valid.
+func validateOption(key, value string) string {
 	kind, known := knownOptions[key]
 	if !known {
 		return "unknown option " + strconv.Quote(key)
@@ -127,7 +127,7 @@ func (a *API) updateOption(ctx context.Context, c *app.RequestContext) {
 		fail(c, "value must be a string, number or boolean")
 		return
 	}
-	if msg := ValidateOption(req.Key, v); msg != "" {
+	if msg := validateOption(req.Key, v); msg != "" {
 		fail(c, msg)
 		return
 	}

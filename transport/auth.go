@@ -2,6 +2,7 @@ package transport
 
 import (
 	"bytes"
+	"net"
 	"net/netip"
 	"strconv"
 	"strings"
@@ -51,7 +52,12 @@ func extractKey(c *app.RequestContext) (apiKey, bool) {
 // client and would let anyone pass an allow-list. (Trusting headers from a
 // configured reverse proxy is future work.)
 func clientAddr(c *app.RequestContext) netip.Addr {
-	ap, err := netip.ParseAddrPort(c.RemoteAddr().String())
+	ra := c.RemoteAddr()
+	if tcp, ok := ra.(*net.TCPAddr); ok {
+		a, _ := netip.AddrFromSlice(tcp.IP)
+		return a.Unmap()
+	}
+	ap, err := netip.ParseAddrPort(ra.String())
 	if err != nil {
 		return netip.Addr{}
 	}

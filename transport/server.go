@@ -19,6 +19,7 @@ import (
 	"net/http"
 	"net/http/pprof"
 	"strconv"
+	"strings"
 	"sync/atomic"
 	"time"
 
@@ -157,9 +158,6 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	return s.h.Shutdown(ctx)
 }
 
-// InFlight is the number of relay requests being served.
-func (s *Server) InFlight() int64 { return s.inflight.Load() }
-
 const headerRequestID = "X-Oneapi-Request-Id"
 
 func (s *Server) newRequestID() string {
@@ -198,7 +196,7 @@ func (s *Server) routes() {
 func (s *Server) NotFound(fallback app.HandlerFunc) {
 	s.h.NoRoute(func(ctx context.Context, c *app.RequestContext) {
 		p := string(c.Request.URI().Path())
-		if hasPrefix(p, "/v1/") || p == "/v1" || hasPrefix(p, "/api/") || p == "/api" {
+		if strings.HasPrefix(p, "/v1/") || p == "/v1" || strings.HasPrefix(p, "/api/") || p == "/api" {
 			writeError(c, apiError(http.StatusNotFound, typeInvalidRequest, "not_found",
 				fmt.Sprintf("Invalid URL (%s %s)", c.Request.Method(), p)), "")
 			return
@@ -210,8 +208,6 @@ func (s *Server) NotFound(fallback app.HandlerFunc) {
 		c.String(http.StatusNotFound, "not found")
 	})
 }
-
-func hasPrefix(s, p string) bool { return len(s) >= len(p) && s[:len(p)] == p }
 
 func (s *Server) recoverMW(ctx context.Context, c *app.RequestContext) {
 	defer func() {

@@ -3,6 +3,7 @@ package main
 import (
 	"encoding/json"
 	"fmt"
+	"io"
 	"net/http"
 	"strings"
 	"testing"
@@ -15,6 +16,11 @@ func TestAdminAuthAndRoles(t *testing.T) {
 	g := startGateway(t, t.TempDir())
 	if r := callAPI(t, g.base, "", "GET", "/api/status", nil); !r.Success || !strings.Contains(string(r.Data), `"quota_per_unit":500000`) {
 		t.Fatalf("status: %+v", r)
+	}
+	if resp, err := http.Get(g.base + "/readyz"); err != nil || resp.StatusCode != 200 {
+		t.Fatalf("readyz: %v %v", resp, err)
+	} else {
+		resp.Body.Close()
 	}
 	if r := callAPI(t, g.base, "", "POST", "/api/user/login", map[string]any{"username": "root", "password": "wrong"}); r.Success {
 		t.Fatal("login with a wrong password succeeded")
@@ -154,16 +160,7 @@ func authedGet(g *gateway, path string) ([]byte, error) {
 		return nil, err
 	}
 	defer resp.Body.Close()
-	var b strings.Builder
-	buf := make([]byte, 4096)
-	for {
-		n, err := resp.Body.Read(buf)
-		b.Write(buf[:n])
-		if err != nil {
-			break
-		}
-	}
-	return []byte(b.String()), nil
+	return io.ReadAll(resp.Body)
 }
 
 // Options apply live: a group ratio changes the next charge; logs and

@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/http/cookiejar"
 	"os"
 	"strings"
 	"testing"
@@ -170,18 +171,14 @@ func (g *gateway) newUser(name string, quota int64) (int64, string) {
 	g.t.Helper()
 	var u userView
 	g.must("POST", "/api/user/", map[string]any{"username": name, "password": "password-123", "quota": quota}, &u)
-	r := callAPI(g.t, g.base, "", "POST", "/api/user/login", map[string]any{"username": name, "password": "password-123"})
-	if !r.Success {
-		g.t.Fatalf("login %s: %s", name, r.Message)
-	}
-	// Log in through a cookie session to fetch an access token.
-	access := g.userAccessToken(name)
-	return u.ID, access
+	return u.ID, g.userAccessToken(name)
 }
 
+// userAccessToken logs in with a cookie session and issues the user a
+// management access token.
 func (g *gateway) userAccessToken(name string) string {
 	g.t.Helper()
-	jar := &cookieJar{}
+	jar, _ := cookiejar.New(nil)
 	c := &http.Client{Jar: jar}
 	b, _ := json.Marshal(map[string]any{"username": name, "password": "password-123"})
 	resp, err := c.Post(g.base+"/api/user/login", "application/json", bytes.NewReader(b))
@@ -266,8 +263,3 @@ func (g *gateway) post(path, key, body string) (*http.Response, []byte) {
 	b, _ := io.ReadAll(resp.Body)
 	return resp, b
 }
-
-type cookieJar struct{ cookies []*http.Cookie }
-
-func (j *cookieJar) SetCookies(_ *urlT, cs []*http.Cookie) { j.cookies = append(j.cookies, cs...) }
-func (j *cookieJar) Cookies(_ *urlT) []*http.Cookie        { return j.cookies }

@@ -8,7 +8,6 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -150,5 +149,3 @@ func (m *mockOpenAI) stream(w http.ResponseWriter, r *http.Request, body map[str
 }
 
 func (m *mockOpenAI) url() string { return m.srv.URL }
-
-func hasPrefix(s, p string) bool { return strings.HasPrefix(s, p) }

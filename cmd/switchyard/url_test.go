@@ -1,5 +1,0 @@
-package main
-
-import "net/url"
-
-type urlT = url.URL
