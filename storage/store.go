@@ -118,6 +118,11 @@ type Store struct {
 	order   []uint64
 
 	hooks []func(*Effects)
+
+	// leaseCache holds the committed leases of the accounts recent batches
+	// touched (account → node → lease), so a batch does not scan the store
+	// for them. Only the apply goroutine (ApplyEntries, Restore) uses it.
+	leaseCache map[acctKey]map[string]Lease
 }
 
 const keptResults = 8192
@@ -208,6 +213,7 @@ func (s *Store) ApplyEntries(entries []Entry) []Result {
 		return results
 	}
 	tx := s.newTx()
+	defer tx.close()
 	last := s.applied.Load()
 	for i, e := range entries {
 		results[i].Index = e.Index
@@ -239,6 +245,7 @@ func (s *Store) ApplyEntries(entries []Entry) []Result {
 	if err := tx.commit(); err != nil {
 		panic(fmt.Sprintf("storage: commit apply batch: %v", err))
 	}
+	tx.keepLeases()
 	s.finishApply(last, results, &tx.effects)
 	return results
 }
@@ -330,6 +337,7 @@ func (s *Store) Restore(r io.Reader) error {
 	if _, err := io.ReadFull(br, magic); err != nil || string(magic) != snapshotMagic {
 		return errors.New("restore: not a switchyard snapshot")
 	}
+	clear(s.leaseCache)
 	b := s.db.NewBatch()
 	if err := b.DeleteRange([]byte{0}, []byte{0xff, 0xff, 0xff, 0xff}, nil); err != nil {
 		return err

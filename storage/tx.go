@@ -34,6 +34,12 @@ type tx struct {
 	dirtyU   map[int64]bool
 	dirtyT   map[int64]bool
 	dirtyC   map[int64]bool
+
+	// Log rows are write-only during a batch: they go to a plain batch
+	// (no index to maintain) and their user-index keys are written after
+	// all rows, so that Pebble inserts each run of keys in order.
+	logs     *pebble.Batch
+	logUsers [][]byte
 }
 
 func (s *Store) newTx() *tx {
@@ -95,7 +101,52 @@ func (t *tx) commit() error {
 			t.setU64(keySeq(k), t.seqs[k])
 		}
 	}
+	if t.logs != nil {
+		// The log rows commit first, in their own batch: indexing them
+		// into the main batch would cost more than they do. A crash
+		// between the two commits is harmless: the state store has no
+		// WAL, so both are lost unless a flush came between them, and
+		// then Raft re-applies the entries, which rewrites the same rows
+		// under the same ids (the log id sequence is in the main batch).
+		t.addLogUsers()
+		if err := t.logs.Commit(pebble.NoSync); err != nil {
+			return err
+		}
+	}
 	return t.b.Commit(pebble.NoSync)
+}
+
+// addLogUsers writes the user-index keys of the log rows, after the rows.
+func (t *tx) addLogUsers() {
+	for _, k := range t.logUsers {
+		if err := t.logs.Set(k, nil, nil); err != nil {
+			panic(fmt.Sprintf("storage: write %q: %v", k, err))
+		}
+	}
+	t.logUsers = t.logUsers[:0]
+}
+
+// mergeLogs moves the log rows appended so far into the main batch, so
+// that a scan of logs in the same batch sees them.
+func (t *tx) mergeLogs() {
+	if t.logs == nil {
+		return
+	}
+	t.addLogUsers()
+	if err := t.b.Apply(t.logs, nil); err != nil {
+		panic(fmt.Sprintf("storage: merge log rows: %v", err))
+	}
+	t.logs.Close()
+	t.logs = nil
+}
+
+// close releases the batches; the tx is unusable afterwards.
+func (t *tx) close() {
+	if t.logs != nil {
+		t.logs.Close()
+		t.logs = nil
+	}
+	t.b.Close()
 }
 
 func (t *tx) get(k []byte) ([]byte, bool) {
@@ -180,6 +231,9 @@ func (t *tx) setJSON(k []byte, v any) {
 func (t *tx) iterate(p []byte, fn func(k, v []byte) bool) {
 	if !bytes.HasPrefix(p, prefixLease) && !bytes.HasPrefix(p, prefixLog) {
 		t.flush() // cached records must be visible to the scan
+	}
+	if bytes.HasPrefix(p, prefixLog) {
+		t.mergeLogs()
 	}
 	it, err := t.b.NewIter(&pebble.IterOptions{LowerBound: p, UpperBound: PrefixEnd(p)})
 	if err != nil {
@@ -279,6 +333,13 @@ func (t *tx) acctLeases(kind LeaseKind, id int64) map[string]*Lease {
 		return m
 	}
 	m := map[string]*Lease{}
+	if kept, ok := t.s.leaseCache[ak]; ok {
+		for n, l := range kept {
+			m[n] = &l
+		}
+		t.leaseSets[ak] = m
+		return m
+	}
 	p := join(prefixLease, []byte{byte(kind)}, u64(uint64(id)), nil)
 	t.iterate(p, func(_, v []byte) bool {
 		var l Lease
@@ -289,6 +350,25 @@ func (t *tx) acctLeases(kind LeaseKind, id int64) map[string]*Lease {
 	})
 	t.leaseSets[ak] = m
 	return m
+}
+
+// maxCachedAccounts bounds the store's lease cache; past it the cache
+// starts over (leases are re-read from the store on next use).
+const maxCachedAccounts = 1 << 16
+
+// keepLeases copies the leases of every account this batch loaded into the
+// store's cache, after a successful commit.
+func (t *tx) keepLeases() {
+	if t.s.leaseCache == nil || len(t.s.leaseCache) > maxCachedAccounts {
+		t.s.leaseCache = make(map[acctKey]map[string]Lease, len(t.leaseSets))
+	}
+	for ak, m := range t.leaseSets {
+		kept := make(map[string]Lease, len(m))
+		for n, l := range m {
+			kept[n] = *l
+		}
+		t.s.leaseCache[ak] = kept
+	}
 }
 
 type acctKey struct {
@@ -378,9 +458,14 @@ func (t *tx) writeLeases() []Lease {
 func (t *tx) appendLog(l *Log) {
 	l.ID = t.nextID("log")
 	t.scratch = appendLogRow(t.scratch[:0], l)
-	t.set(keyLog(l.CreatedAt, l.ID), t.scratch)
+	if t.logs == nil {
+		t.logs = t.s.db.NewBatch()
+	}
+	if err := t.logs.Set(keyLog(l.CreatedAt, l.ID), t.scratch, nil); err != nil {
+		panic(fmt.Sprintf("storage: write log row: %v", err))
+	}
 	if l.UserID != 0 {
-		t.set(keyLogUser(l.UserID, l.CreatedAt, l.ID), nil)
+		t.logUsers = append(t.logUsers, keyLogUser(l.UserID, l.CreatedAt, l.ID))
 	}
 }
 
