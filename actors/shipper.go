@@ -53,7 +53,8 @@ type Shipper struct {
 	node   string
 	log    *slog.Logger
 
-	publish func(subject string, data []byte) error
+	publish    func(subject string, data []byte) error
+	subscribed func(subject string) bool
 	// hw reads the state machine's high-water mark for this node.
 	hw func() (uint64, error)
 
@@ -179,12 +180,13 @@ type UsageEvent struct {
 }
 
 func (s *Shipper) announce(recs []storage.UsageRecord) {
-	if s.publish == nil {
+	subject := UsageSubject(s.node)
+	if s.publish == nil || (s.subscribed != nil && !s.subscribed(subject)) {
 		return
 	}
 	b, err := sonic.Marshal(UsageEvent{Node: s.node, Records: recs})
 	if err == nil {
-		err = s.publish(UsageSubject(s.node), b)
+		err = s.publish(subject, b)
 	}
 	if err != nil {
 		s.log.Warn("usage event not published", "err", err)

@@ -43,6 +43,10 @@ type Config struct {
 	// publishes every committed usage batch on UsageSubject(node). Nil
 	// disables the events.
 	Publish func(subject string, data []byte) error
+	// Subscribed reports whether anyone listens on a subject; when it is
+	// set and says no, the usage event is not built. Nil means always
+	// publish.
+	Subscribed func(subject string) bool
 	// Logger receives warnings; required.
 	Logger *slog.Logger
 }
@@ -108,6 +112,7 @@ func New(cfg Config, store *storage.Store, local *storage.Local, prop storage.Pr
 	}
 	s.Shipper = NewShipper(cfg.Shipper, ob, prop, cfg.Node, hw, cfg.Logger)
 	s.Shipper.publish = cfg.Publish
+	s.Shipper.subscribed = cfg.Subscribed
 	s.Shipper.hw = func() (uint64, error) { return store.UsageHighWater(cfg.Node) }
 	all := &storage.Effects{Users: true, Tokens: true, Channels: true, Options: true}
 	if err := s.Catalog.Refresh(store, all); err != nil {

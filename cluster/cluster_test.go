@@ -83,6 +83,9 @@ func TestClusterForwardsFromFollower(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer unsub()
+	waitFor(t, 5*time.Second, "the leader to see the follower's subscription", func() bool {
+		return leader.node.HasSubscribers(SubjectHeartbeat(leader.cfg.NodeID))
+	})
 	waitFor(t, 5*time.Second, "heartbeat across nodes", func() bool {
 		_ = leader.node.Publish(SubjectHeartbeat(leader.cfg.NodeID), []byte("alive"))
 		select {

@@ -475,6 +475,14 @@ func (n *Node) Publish(subject string, data []byte) error {
 	return nil
 }
 
+// HasSubscribers reports whether any node's NATS client (this one's
+// included) subscribes to subject, so publishers can skip building
+// messages nobody reads.
+func (n *Node) HasSubscribers(subject string) bool {
+	acc := n.bus.srv.GlobalAccount()
+	return acc != nil && acc.SubscriptionInterest(subject)
+}
+
 // Subscribe calls fn with every message published on subject (NATS
 // wildcards allowed) by any node, this one included. fn runs on one
 // goroutine per subscription, in order; it must not block for long and
@@ -484,7 +492,13 @@ func (n *Node) Subscribe(subject string, fn func(data []byte)) (unsubscribe func
 	if err != nil {
 		return nil, fmt.Errorf("subscribe %s: %w", subject, err)
 	}
-	return func() { _ = sub.Unsubscribe() }, nil
+	// Round trip to the server: the subscription is registered (and
+	// HasSubscribers sees it) when Subscribe returns.
+	if err := n.bus.nc.Flush(); err != nil {
+		_ = sub.Unsubscribe()
+		return nil, fmt.Errorf("subscribe %s: %w", subject, err)
+	}
+	return func() { _ = sub.Unsubscribe(); _ = n.bus.nc.Flush() }, nil
 }
 
 // Snapshot takes a Raft snapshot now and compacts the log (keeping

@@ -213,10 +213,16 @@ func TestSingleNodeBecomesCluster(t *testing.T) {
 
 func TestPublishSubscribe(t *testing.T) {
 	tn := startNode(t, singleConfig(t))
+	if tn.node.HasSubscribers(SubjectEvent("channel")) {
+		t.Fatal("subscribers before anyone subscribed")
+	}
 	got := make(chan string, 4)
 	unsub, err := tn.node.Subscribe(SubjectEvent(">"), func(data []byte) { got <- string(data) })
 	if err != nil {
 		t.Fatal(err)
+	}
+	if !tn.node.HasSubscribers(SubjectEvent("channel")) {
+		t.Fatal("no subscribers after Subscribe")
 	}
 	if err := tn.node.Publish(SubjectEvent("channel"), []byte("ch1 disabled")); err != nil {
 		t.Fatal(err)
@@ -230,6 +236,9 @@ func TestPublishSubscribe(t *testing.T) {
 		t.Fatal("no message")
 	}
 	unsub()
+	if tn.node.HasSubscribers(SubjectEvent("channel")) {
+		t.Fatal("subscribers after unsubscribe")
+	}
 	if err := tn.node.Publish(SubjectEvent("channel"), []byte("late")); err != nil {
 		t.Fatal(err)
 	}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"runtime"
+	"sort"
 	"sync"
 	"sync/atomic"
 
@@ -48,6 +49,17 @@ type Outbox struct {
 	reqSeq   atomic.Uint64
 	closeSeq atomic.Uint64
 	dirty    atomic.Bool
+
+	// The Close records not yet shipped, as the writer committed them: the
+	// shipper reads them from here instead of reading back what was just
+	// written. queue holds every committed Close with sequence > base, in
+	// sequence order; older records (found at startup, or dropped when the
+	// queue outgrew maxQueued while shipping was stuck) are read from
+	// Pebble.
+	qmu      sync.Mutex
+	queue    []UsageRecord
+	base     uint64
+	maxQueue int
 
 	ops     chan *outboxOp
 	stop    chan struct{}
@@ -101,6 +113,8 @@ func (l *Local) Outbox(highWater uint64) (*Outbox, error) {
 	}
 	o.reqSeq.Store(lastOpen)
 	o.closeSeq.Store(max(lastClose, highWater, used))
+	o.base = o.closeSeq.Load()
+	o.maxQueue = maxQueued
 	go o.writer()
 	return o, nil
 }
@@ -222,7 +236,7 @@ func (o *Outbox) commit(group []*outboxOp, buf *[]byte) {
 	}
 	b.Close()
 	if err == nil {
-		o.closeSeq.Store(seq)
+		o.queueCommitted(group, seq)
 		o.dirty.Store(true)
 	} else {
 		err = fmt.Errorf("outbox write: %w", err)
@@ -236,6 +250,31 @@ func (o *Outbox) commit(group []*outboxOp, buf *[]byte) {
 		op.err = err
 		op.done <- struct{}{}
 	}
+}
+
+// maxQueued bounds the in-memory queue of unshipped Close records.
+const maxQueued = 1 << 16
+
+// queueCommitted publishes a committed group: its Close records join the
+// queue and seq becomes the highest close sequence used.
+func (o *Outbox) queueCommitted(group []*outboxOp, seq uint64) {
+	o.qmu.Lock()
+	defer o.qmu.Unlock()
+	for _, op := range group {
+		if op.kind != opClose {
+			continue
+		}
+		if len(o.queue) >= o.maxQueue {
+			// Shipping is stuck: keep the records in Pebble only.
+			o.queue = nil
+			o.base = o.closeSeq.Load()
+		}
+		if op.seq > o.base {
+			o.queue = append(o.queue, *op.rec)
+		}
+		o.closeSeq.Store(op.seq)
+	}
+	o.closeSeq.Store(seq)
 }
 
 func lastSeq(db *pebble.DB, p []byte) (uint64, error) {
@@ -304,6 +343,20 @@ func (o *Outbox) Sync() error {
 // Closed returns up to limit Close records with sequence > after, in
 // sequence order.
 func (o *Outbox) Closed(after uint64, limit int) ([]UsageRecord, error) {
+	o.qmu.Lock()
+	if after >= o.base {
+		i := sort.Search(len(o.queue), func(i int) bool { return o.queue[i].Seq > after })
+		j := min(len(o.queue), i+limit)
+		out := append([]UsageRecord(nil), o.queue[i:j]...)
+		o.qmu.Unlock()
+		return out, nil
+	}
+	o.qmu.Unlock()
+	return o.closedStored(after, limit)
+}
+
+// closedStored reads Closed's answer from Pebble.
+func (o *Outbox) closedStored(after uint64, limit int) ([]UsageRecord, error) {
 	it, err := o.db.NewIter(&pebble.IterOptions{LowerBound: keyOutClose(after + 1), UpperBound: PrefixEnd(prefixOutClose)})
 	if err != nil {
 		return nil, err
@@ -329,6 +382,7 @@ func (o *Outbox) Shipped(from, upTo uint64) error {
 	if upTo <= from {
 		return nil
 	}
+	o.dequeue(upTo)
 	b := o.db.NewBatch()
 	defer b.Close()
 	for s := from + 1; s <= upTo; s++ {
@@ -342,7 +396,17 @@ func (o *Outbox) Shipped(from, upTo uint64) error {
 // Prune deletes every Close record with sequence ≤ upTo with one range
 // deletion; used once at startup for records applied before a crash.
 func (o *Outbox) Prune(upTo uint64) error {
+	o.dequeue(upTo)
 	return o.db.DeleteRange(keyOutClose(0), keyOutClose(upTo+1), pebble.NoSync)
+}
+
+// dequeue drops the queued records with sequence ≤ upTo.
+func (o *Outbox) dequeue(upTo uint64) {
+	o.qmu.Lock()
+	defer o.qmu.Unlock()
+	i := sort.Search(len(o.queue), func(i int) bool { return o.queue[i].Seq > upTo })
+	o.queue = o.queue[i:] // append reallocates once the tail's capacity is used
+	o.base = max(o.base, upTo)
 }
 
 // Orphans returns the Opens that have no Close, keyed by open sequence.

@@ -77,3 +77,90 @@ func TestOutboxLifecycle(t *testing.T) {
 		t.Fatalf("seq above state high water: %d, want 41", s)
 	}
 }
+
+// The shipper reads unshipped Close records from the outbox's memory; the
+// answer must always be what Pebble holds, whatever happened before:
+// records found at startup, a raised sequence, shipping, and a queue that
+// overflowed while shipping was stuck.
+func TestOutboxClosedMatchesStore(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "local")
+	l, err := OpenLocal(dir, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	ob, err := l.Outbox(0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	closeN := func(n int) {
+		t.Helper()
+		for i := 0; i < n; i++ {
+			if _, err := ob.Close(0, &UsageRecord{RequestID: "r", UserID: int64(i%3 + 1), Quota: int64(i)}); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	check := func(step string) {
+		t.Helper()
+		ob.qmu.Lock()
+		queued, base := len(ob.queue), ob.base
+		ob.qmu.Unlock()
+		if stored, _ := ob.closedStored(base, 1<<20); len(stored) != queued {
+			t.Fatalf("%s: %d records queued, Pebble has %d above %d", step, queued, len(stored), base)
+		}
+		for _, after := range []uint64{0, 1, 5, 9, 10, 11, 25, 30, 42, 60, 95, 120, 200} {
+			for _, limit := range []int{1, 7, 1000} {
+				got, err := ob.Closed(after, limit)
+				if err != nil {
+					t.Fatal(err)
+				}
+				want, err := ob.closedStored(after, limit)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if len(got) != len(want) {
+					t.Fatalf("%s: Closed(%d, %d) has %d records, Pebble %d", step, after, limit, len(got), len(want))
+				}
+				for i := range got {
+					if got[i] != want[i] {
+						t.Fatalf("%s: Closed(%d, %d)[%d] = %+v, Pebble %+v", step, after, limit, i, got[i], want[i])
+					}
+				}
+			}
+		}
+	}
+	closeN(10)
+	check("fresh")
+	ob.Stop()
+	if ob, err = l.Outbox(0); err != nil { // records 1..10 are now only in Pebble
+		t.Fatal(err)
+	}
+	defer func() { ob.Stop() }()
+	closeN(10)
+	check("after restart")
+	ob.Raise(25)
+	closeN(5)
+	check("after raise")
+	if err := ob.Shipped(0, 11); err != nil {
+		t.Fatal(err)
+	}
+	if err := ob.Shipped(11, 27); err != nil {
+		t.Fatal(err)
+	}
+	check("after shipping")
+	ob.qmu.Lock()
+	ob.maxQueue = 4
+	ob.qmu.Unlock()
+	closeN(30)
+	check("after overflow")
+	if err := ob.Prune(45); err != nil {
+		t.Fatal(err)
+	}
+	check("after prune")
+	if err := ob.Shipped(45, 60); err != nil {
+		t.Fatal(err)
+	}
+	closeN(3)
+	check("after shipping past the overflow")
+}

@@ -83,6 +83,7 @@ func startNode(cfg Config, listener net.Listener, log *slog.Logger, out io.Write
 			}
 			return n.raft.Publish(subject, data)
 		},
+		Subscribed: func(subject string) bool { return n.raft != nil && n.raft.HasSubscribers(subject) },
 	}, n.store, n.local, prop)
 	if err != nil {
 		n.closeStores()
