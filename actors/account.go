@@ -304,11 +304,21 @@ type Accounts struct {
 	props  func(uid int64) *actor.Props
 	pids   syncMap[int64, *actor.PID]
 	bg     func(func()) // runs background work (lease refills)
+	// stopped is closed when the system stops: a caller waiting for an
+	// actor that will never answer gives up.
+	stopped <-chan struct{}
 }
+
+// leaseWait bounds a request's wait for a lease through the cluster (the
+// only slow part of a reservation).
+const leaseWait = 5 * time.Second
 
 // Reserve holds quota for one request: it checks the token (status,
 // expiry, model, address) and the user, then reserves the estimate against
 // this node's leases, asking the cluster for a lease first when needed.
+// The actor answers at once unless it waits for a lease, and a lease
+// request gives up after leaseWait, so ctx needs no deadline of its own;
+// its cancellation (the client went away) ends the wait too.
 func (a *Accounts) Reserve(ctx context.Context, r Reserve) (Reservation, error) {
 	for attempt := 0; ; attempt++ {
 		rep, err := a.ask(ctx, &r)
@@ -329,7 +339,9 @@ func (a *Accounts) Reserve(ctx context.Context, r Reserve) (Reservation, error) 
 		if attempt > 0 {
 			return Reservation{}, ErrInsufficientQuota
 		}
-		err = a.requestLease(ctx, r.Token)
+		lctx, cancel := context.WithTimeout(ctx, leaseWait)
+		err = a.requestLease(lctx, r.Token)
+		cancel()
 		// The grant (if any) reached the actor before Propose returned;
 		// leaseDone releases the reservations that waited for it.
 		a.sys.Root.Send(a.pid(r.Token.UserID), &leaseDone{})
@@ -347,6 +359,8 @@ func (a *Accounts) ask(ctx context.Context, r *Reserve) (reserveReply, error) {
 	select {
 	case rep := <-ch:
 		return rep, nil
+	case <-a.stopped:
+		return reserveReply{}, ErrBusy
 	case <-ctx.Done():
 		// If the late answer asks us to fetch a lease, nobody will: tell
 		// the actor so that reservations waiting for it are answered.

@@ -185,7 +185,14 @@ func (r Ratios) Quota(prompt, completion int) int64 {
 
 // Content is the human-readable price line written in the consume log.
 func (r Ratios) Content() string {
-	return fmt.Sprintf("model ratio %.4g, completion ratio %.4g, group ratio %.4g", r.Model, r.Completion, r.Group)
+	b := make([]byte, 0, 64)
+	b = append(b, "model ratio "...)
+	b = strconv.AppendFloat(b, r.Model, 'g', 4, 64)
+	b = append(b, ", completion ratio "...)
+	b = strconv.AppendFloat(b, r.Completion, 'g', 4, 64)
+	b = append(b, ", group ratio "...)
+	b = strconv.AppendFloat(b, r.Group, 'g', 4, 64)
+	return string(b)
 }
 
 // EstimatePromptTokens is the reservation's prompt estimate: about four

@@ -107,8 +107,9 @@ func New(cfg Config, store *storage.Store, local *storage.Local, prop storage.Pr
 	s.Catalog = NewCatalog(s.Health, cfg.Logger)
 	s.Accounts = &Accounts{
 		sys: sys, prop: prop, node: cfg.Node, policy: cfg.Lease,
-		props: s.accountProps,
-		bg:    func(f func()) { s.wg.Add(1); go func() { defer s.wg.Done(); f() }() },
+		props:   s.accountProps,
+		bg:      func(f func()) { s.wg.Add(1); go func() { defer s.wg.Done(); f() }() },
+		stopped: s.stop,
 	}
 	s.Shipper = NewShipper(cfg.Shipper, ob, prop, cfg.Node, hw, cfg.Logger)
 	s.Shipper.publish = cfg.Publish

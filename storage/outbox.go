@@ -9,7 +9,6 @@ import (
 	"sync"
 	"sync/atomic"
 
-	"github.com/bytedance/sonic"
 	"github.com/cockroachdb/pebble/v2"
 )
 
@@ -206,10 +205,8 @@ func (o *Outbox) commit(group []*outboxOp, buf *[]byte) {
 	for _, op := range group {
 		switch op.kind {
 		case opOpen:
-			var enc []byte
-			if enc, err = sonic.Marshal(op.open); err == nil {
-				err = b.Set(keyOutOpen(op.seq), enc, nil)
-			}
+			*buf = op.open.AppendBinary((*buf)[:0])
+			err = b.Set(keyOutOpen(op.seq), *buf, nil)
 		case opClose:
 			seq++
 			op.seq = seq
@@ -421,7 +418,7 @@ func (o *Outbox) Orphans() (map[uint64]OpenRecord, error) {
 	out := map[uint64]OpenRecord{}
 	for it.First(); it.Valid(); it.Next() {
 		var r OpenRecord
-		if err := sonic.Unmarshal(it.Value(), &r); err != nil {
+		if err := r.UnmarshalBinary(it.Value()); err != nil {
 			return nil, fmt.Errorf("outbox: decode %q: %w", it.Key(), err)
 		}
 		out[binary.BigEndian.Uint64(it.Key()[len(prefixOutOpen):])] = r

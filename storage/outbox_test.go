@@ -164,3 +164,28 @@ func TestOutboxClosedMatchesStore(t *testing.T) {
 	closeN(3)
 	check("after shipping past the overflow")
 }
+
+// Open records are binary; Opens written as JSON by earlier versions
+// still decode.
+func TestOpenRecordCodec(t *testing.T) {
+	in := OpenRecord{RequestID: "20261126-abc", UserID: 7, TokenID: -1, TokenName: "tök", ChannelID: 3,
+		Model: "gpt-4o", Estimate: 123456789, IsStream: true, Time: 1764130000}
+	var out OpenRecord
+	if err := out.UnmarshalBinary(in.AppendBinary(nil)); err != nil || out != in {
+		t.Fatalf("round trip: %+v, %v", out, err)
+	}
+	var old OpenRecord
+	if err := old.UnmarshalBinary([]byte(`{"request_id":"r1","user_id":2,"estimate":10,"is_stream":true}`)); err != nil ||
+		old != (OpenRecord{RequestID: "r1", UserID: 2, Estimate: 10, IsStream: true}) {
+		t.Fatalf("JSON open record: %+v, %v", old, err)
+	}
+	enc := in.AppendBinary(nil)
+	for n := 0; n < len(enc); n++ {
+		if err := new(OpenRecord).UnmarshalBinary(enc[:n]); err == nil {
+			t.Fatalf("truncated to %d bytes: no error", n)
+		}
+	}
+	if err := new(OpenRecord).UnmarshalBinary(append(enc, 0)); err == nil {
+		t.Fatal("trailing byte: no error")
+	}
+}

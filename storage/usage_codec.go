@@ -4,6 +4,8 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+
+	"github.com/bytedance/sonic"
 )
 
 // Usage records are the bulk of what the gateway writes (twice to the
@@ -169,4 +171,53 @@ func (d *decoder) string() string {
 	s := string(d.b[:n])
 	d.b = d.b[n:]
 	return s
+}
+
+const openRecordV1 = 1
+
+// AppendBinary appends the binary form of r to b (same conventions as a
+// usage record; the leading version byte is never '{', which tells it
+// apart from the JSON that older versions wrote).
+func (r *OpenRecord) AppendBinary(b []byte) []byte {
+	b = append(b, openRecordV1)
+	b = appendString(b, r.RequestID)
+	b = binary.AppendVarint(b, r.UserID)
+	b = binary.AppendVarint(b, r.TokenID)
+	b = appendString(b, r.TokenName)
+	b = binary.AppendVarint(b, r.ChannelID)
+	b = appendString(b, r.Model)
+	b = binary.AppendVarint(b, r.Estimate)
+	b = binary.AppendVarint(b, r.Time)
+	var flags byte
+	if r.IsStream {
+		flags |= 1
+	}
+	return append(b, flags)
+}
+
+// UnmarshalBinary decodes exactly one Open record, binary or JSON.
+func (r *OpenRecord) UnmarshalBinary(b []byte) error {
+	if len(b) > 0 && b[0] == '{' {
+		return sonic.Unmarshal(b, r)
+	}
+	d := decoder{b: b}
+	if v := d.byte(); v != openRecordV1 {
+		if d.err != nil {
+			return d.err
+		}
+		return fmt.Errorf("open record version %d unknown", v)
+	}
+	r.RequestID = d.string()
+	r.UserID = d.varint()
+	r.TokenID = d.varint()
+	r.TokenName = d.string()
+	r.ChannelID = d.varint()
+	r.Model = d.string()
+	r.Estimate = d.varint()
+	r.Time = d.varint()
+	r.IsStream = d.byte()&1 != 0
+	if d.err == nil && len(d.b) != 0 {
+		return fmt.Errorf("%d trailing bytes after an open record", len(d.b))
+	}
+	return d.err
 }

@@ -19,10 +19,6 @@ import (
 	"switchyard/storage"
 )
 
-// reserveTimeout bounds the account-actor round trip, including a lease
-// request through the cluster when the node holds none.
-const reserveTimeout = 5 * time.Second
-
 // peeked is what the relay reads from a request body without decoding it.
 type peeked struct {
 	model        string
@@ -192,11 +188,9 @@ func (k *call) run(ctx context.Context) *schema.Error {
 	}
 	est := k.ratios.Quota(k.prompt, budget)
 
-	rctx, cancel := context.WithTimeout(ctx, reserveTimeout)
-	res, err := s.deps.Accounts.Reserve(rctx, actors.Reserve{
+	res, err := s.deps.Accounts.Reserve(ctx, actors.Reserve{
 		Token: tok, User: user, Model: p.model, IP: clientAddr(c), Estimate: est, Now: time.Now(),
 	})
-	cancel()
 	if err != nil {
 		return reserveError(err)
 	}
