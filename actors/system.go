@@ -91,6 +91,9 @@ func New(cfg Config, store *storage.Store, local *storage.Local, prop storage.Pr
 	if err != nil {
 		return nil, err
 	}
+	ob.OnAsyncError(func(err error) {
+		cfg.Logger.Error("usage outbox write failed: the usage of the requests in it is not recorded (any that were opened are settled by the crash policy at the next start)", "err", err)
+	})
 	pending, err := ob.PendingByUser()
 	if err != nil {
 		return nil, err

@@ -32,11 +32,12 @@ type OpenRecord struct {
 //
 // Writes are group-committed: callers hand their record to one writer
 // goroutine, which puts everything that queued up into one Pebble batch
-// (one commit, one WAL write) and then releases the callers. A caller
-// returns only after its record is in Pebble's WAL. Nothing is synced per
-// write; Sync (called by the shipper every few milliseconds) makes
-// everything written so far durable, so a process crash loses nothing and
-// a power loss at most one sync interval.
+// (one commit, one WAL write). The request path does not wait (Open,
+// Settle, Cancel); Close and Wait do. Nothing is synced per write: Pebble
+// writes a commit to its WAL file right after it, and Sync (called by the
+// shipper every few milliseconds) makes everything queued so far durable.
+// So a process crash loses only what was handed over in its last
+// microseconds, and a power loss at most one sync interval.
 //
 // Close sequences increase strictly, are assigned by the writer in commit
 // order (a reader never sees n+1 without n), and are what the state machine
@@ -48,6 +49,9 @@ type Outbox struct {
 	reqSeq   atomic.Uint64
 	closeSeq atomic.Uint64
 	dirty    atomic.Bool
+
+	// onAsyncError receives the error of a write nobody waits for.
+	onAsyncError func(error)
 
 	// The Close records not yet shipped, as the writer committed them: the
 	// shipper reads them from here instead of reading back what was just
@@ -73,6 +77,7 @@ const (
 	opClose
 	opCancel
 	opRaise
+	opBarrier
 )
 
 // outboxOp is one queued write and, once done is closed, its result.
@@ -144,6 +149,9 @@ func (o *Outbox) newOp(k opKind) *outboxOp {
 
 // do queues op and waits for its commit.
 func (o *Outbox) do(op *outboxOp) (uint64, error) {
+	if o.isStopped() {
+		return 0, ErrOutboxStopped
+	}
 	select {
 	case o.ops <- op:
 	case <-o.stopped:
@@ -154,6 +162,15 @@ func (o *Outbox) do(op *outboxOp) (uint64, error) {
 	*op = outboxOp{done: op.done}
 	opPool.Put(op)
 	return seq, err
+}
+
+func (o *Outbox) isStopped() bool {
+	select {
+	case <-o.stopped:
+		return true
+	default:
+		return false
+	}
 }
 
 // maxGroup bounds how many writes share one commit.
@@ -240,6 +257,9 @@ func (o *Outbox) commit(group []*outboxOp, buf *[]byte) {
 	}
 	for _, op := range group {
 		if op.async {
+			if err != nil && o.onAsyncError != nil {
+				o.onAsyncError(err)
+			}
 			*op = outboxOp{done: op.done}
 			opPool.Put(op)
 			continue
@@ -299,12 +319,10 @@ func (o *Outbox) Open(r *OpenRecord) (uint64, error) {
 	op := o.newOp(opOpen)
 	seq := o.reqSeq.Add(1)
 	op.open, op.async, op.seq = r, true, seq
-	select {
-	case o.ops <- op: // op belongs to the writer from here on
-		return seq, nil
-	case <-o.stopped:
-		return 0, ErrOutboxStopped
+	if err := o.send(op); err != nil {
+		return 0, err
 	}
+	return seq, nil
 }
 
 // Close records the settled usage of the request opened as openSeq (0 when
@@ -316,17 +334,56 @@ func (o *Outbox) Close(openSeq uint64, r *UsageRecord) (uint64, error) {
 	return o.do(op)
 }
 
-// Cancel removes the Open of a request that failed without any charge.
+// Settle is Close without waiting, for the request path: the record is
+// handed to the writer, which commits it (in close order) within
+// microseconds. Its durability is the same as a waited Close's: neither
+// is synced, and Pebble's WAL writer writes a NoSync commit out after it
+// returns, so both are lost only if the process dies within microseconds;
+// Sync (every few milliseconds) covers a power loss. A write error goes to
+// the handler set with OnAsyncError. r must not be modified afterwards.
+func (o *Outbox) Settle(openSeq uint64, r *UsageRecord) error {
+	op := o.newOp(opClose)
+	op.rec, op.openSeq, op.async = r, openSeq, true
+	return o.send(op)
+}
+
+// Cancel removes the Open of a request that failed without any charge. It
+// does not wait (see Settle).
 func (o *Outbox) Cancel(openSeq uint64) error {
 	op := o.newOp(opCancel)
-	op.openSeq = openSeq
-	_, err := o.do(op)
+	op.openSeq, op.async = openSeq, true
+	return o.send(op)
+}
+
+// send queues an async op, which belongs to the writer from then on.
+func (o *Outbox) send(op *outboxOp) error {
+	if o.isStopped() {
+		return ErrOutboxStopped
+	}
+	select {
+	case o.ops <- op:
+		return nil
+	case <-o.stopped:
+		return ErrOutboxStopped
+	}
+}
+
+// OnAsyncError sets the handler for errors of writes nobody waits for
+// (Open, Settle, Cancel). Call it before the outbox is used.
+func (o *Outbox) OnAsyncError(fn func(error)) { o.onAsyncError = fn }
+
+// Wait returns once every write queued before it is committed.
+func (o *Outbox) Wait() error {
+	_, err := o.do(o.newOp(opBarrier))
 	return err
 }
 
-// Sync makes every record written so far durable (one fsync, skipped when
-// nothing was written since the last one).
+// Sync makes every record written so far durable, queued ones included
+// (one fsync, skipped when nothing was written since the last one).
 func (o *Outbox) Sync() error {
+	if err := o.Wait(); err != nil {
+		return err
+	}
 	if !o.dirty.Swap(false) {
 		return nil
 	}

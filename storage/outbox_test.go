@@ -189,3 +189,59 @@ func TestOpenRecordCodec(t *testing.T) {
 		t.Fatal("trailing byte: no error")
 	}
 }
+
+// Settle and Cancel do not wait; Sync waits for them, in order.
+func TestOutboxAsyncSettle(t *testing.T) {
+	l, err := OpenLocal(filepath.Join(t.TempDir(), "local"), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	ob, err := l.Outbox(0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ob.Stop()
+	var failed []error
+	ob.OnAsyncError(func(err error) { failed = append(failed, err) })
+	const n = 1000
+	for i := 1; i <= n; i++ {
+		o, err := ob.Open(&OpenRecord{RequestID: "r", UserID: 1})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if i%10 == 0 {
+			err = ob.Cancel(o)
+		} else {
+			err = ob.Settle(o, &UsageRecord{RequestID: "r", UserID: 1, Quota: int64(i)})
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := ob.Sync(); err != nil {
+		t.Fatal(err)
+	}
+	recs, err := ob.Closed(0, 2*n)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(recs) != n-n/10 {
+		t.Fatalf("%d closed records after Sync, want %d", len(recs), n-n/10)
+	}
+	for i, r := range recs {
+		if r.Seq != uint64(i+1) {
+			t.Fatalf("record %d has seq %d", i, r.Seq)
+		}
+	}
+	if orphans, _ := ob.Orphans(); len(orphans) != 0 {
+		t.Fatalf("%d opens left after settling every request", len(orphans))
+	}
+	if len(failed) != 0 {
+		t.Fatal(failed)
+	}
+	ob.Stop()
+	if err := ob.Settle(0, &UsageRecord{}); err != ErrOutboxStopped {
+		t.Fatalf("Settle after Stop: %v", err)
+	}
+}

@@ -423,7 +423,7 @@ func (k *call) settle(ch *actors.ChannelInfo, u *adaptors.Usage) {
 	// Settle the actor first: it must count the spend before the shipper
 	// can ship (and the state machine apply) the Close record.
 	k.s.deps.Accounts.Settle(k.res, q)
-	if _, err := k.s.deps.Outbox.Close(k.openSeq, rec); err != nil {
+	if err := k.s.deps.Outbox.Settle(k.openSeq, rec); err != nil {
 		k.s.log.Error("outbox close failed; usage left open for crash recovery", "request_id", k.reqID, "err", err)
 	}
 }
