@@ -61,7 +61,10 @@ type Channel struct {
 type Request struct {
 	Mode Mode
 	// Model is the model name to send upstream (after the channel's model
-	// mapping). OriginModel is what the client asked for.
+	// mapping). OriginModel is what the client asked for: the top-level
+	// "model" member of Body, which the relay has read (so Body is known
+	// to be a JSON object). When Model equals it and nothing else needs
+	// changing, an adaptor may forward Body untouched.
 	Model       string
 	OriginModel string
 	// Body is the client's request body (OpenAI JSON). It is read-only: an

@@ -210,6 +210,12 @@ func (a *Adaptor) body(req *adaptors.Request) ([]byte, error) {
 			plan.includeUsage = true
 		}
 	}
+	if plan.model == req.OriginModel && !plan.includeUsage && !plan.stripStreamOp && req.OriginModel != "" {
+		// Nothing to change: the relay read the model from this very body
+		// (and so knows it is a JSON object), and the channel maps it to
+		// itself. Forward the client's bytes without parsing them again.
+		return req.Body, nil
+	}
 	body, err := rewriteBody(req.Body, plan)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w: %v", a.cfg.Name, adaptors.ErrInvalidBody, err)

@@ -64,7 +64,7 @@ func locateTop(body []byte) (topLevel, error) {
 		return t, errNotObject
 	}
 	var raw topRaw
-	if err := newJSONDecoder(true).decode(body, &raw); err != nil {
+	if err := decodeStrict(body, &raw); err != nil {
 		return t, err
 	}
 	t.open = open

@@ -267,3 +267,24 @@ func FuzzRewriteBody(f *testing.F) {
 		}
 	})
 }
+
+// When the relay already read the model from the body (OriginModel) and
+// the channel does not map it, a non-stream body is forwarded without being
+// parsed again; a stream still gets stream_options.include_usage.
+func TestBuildRequestKnownModelSkipsParse(t *testing.T) {
+	oa := New(OpenAIConfig())
+	in := []byte(`{"model":"gpt-4o","messages":[{"role":"user","content":"hi"}]}`)
+	req := adaptors.Request{Mode: adaptors.ModeChat, Model: "gpt-4o", OriginModel: "gpt-4o", Body: in}
+	got, err := oa.BuildRequest(&adaptors.Channel{Key: "k"}, &req)
+	if err != nil || unsafe.SliceData(got.Body) != unsafe.SliceData(in) {
+		t.Fatalf("non-stream, unmapped: %s, %v", got.Body, err)
+	}
+	req = adaptors.Request{Mode: adaptors.ModeChat, Model: "gpt-4o", OriginModel: "gpt-4o", Body: []byte(`{"model":"gpt-4o","stream":true}`), Stream: true}
+	if got, err = oa.BuildRequest(&adaptors.Channel{Key: "k"}, &req); err != nil || !strings.Contains(string(got.Body), `"include_usage":true`) {
+		t.Fatalf("stream: %s, %v", got.Body, err)
+	}
+	req = adaptors.Request{Mode: adaptors.ModeChat, Model: "gpt-4o-2024-08-06", OriginModel: "gpt-4o", Body: in}
+	if got, err = oa.BuildRequest(&adaptors.Channel{Key: "k"}, &req); err != nil || !strings.Contains(string(got.Body), `"model":"gpt-4o-2024-08-06"`) {
+		t.Fatalf("mapped: %s, %v", got.Body, err)
+	}
+}

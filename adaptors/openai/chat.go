@@ -80,7 +80,7 @@ func (a *Adaptor) ParseResponse(req *adaptors.Request, body []byte) (*adaptors.R
 	if !isObject(body) {
 		return nil, fmt.Errorf("%s: %w: not a json object", a.cfg.Name, adaptors.ErrInvalidResponse)
 	}
-	if err := newJSONDecoder(true).decode(body, &w); err != nil {
+	if err := decodeStrict(body, &w); err != nil {
 		return nil, fmt.Errorf("%s: %w: %v", a.cfg.Name, adaptors.ErrInvalidResponse, err)
 	}
 	if e := a.embeddedError(body, w.Error, w.BaseResp); e != nil {

@@ -3,6 +3,7 @@ package openai
 import (
 	"encoding/json"
 	"errors"
+	"sync"
 	"unsafe"
 
 	"github.com/bytedance/sonic/decoder"
@@ -50,6 +51,19 @@ func (j jsonDecoder) decode(b []byte, v any) error {
 	if errors.As(err, &mismatch) || errors.As(err, &stdMismatch) {
 		return j.d.CheckTrailings()
 	}
+	return err
+}
+
+// strictDecoders recycles case-sensitive decoders for one-shot decodes on
+// the request path (a sonic decoder costs a few allocations).
+var strictDecoders = sync.Pool{New: func() any { return newJSONDecoder(true) }}
+
+// decodeStrict decodes b into v case-sensitively with a pooled decoder.
+func decodeStrict(b []byte, v any) error {
+	j := strictDecoders.Get().(jsonDecoder)
+	err := j.decode(b, v)
+	j.d.Reset("") // drop the reference to b
+	strictDecoders.Put(j)
 	return err
 }
 

@@ -37,6 +37,7 @@ type options struct {
 	latency, chunkDelay      time.Duration
 	maxRequests              int64
 	cpuProfile               bool
+	profileScenario          string
 	noisyPct                 float64
 	noisyRetries             int
 	profileSeconds           int
@@ -101,7 +102,8 @@ func main() {
 	flag.DurationVar(&o.settle, "settle", 250*time.Millisecond, "pause after each run before sampling CPU (lets batched writers flush)")
 	flag.Float64Var(&o.noisyPct, "noisy-pct", 20, "a run where processes outside the benchmark used more than this % of the machine is noisy")
 	flag.IntVar(&o.noisyRetries, "noisy-retries", 1, "rerun a noisy run up to this many times and keep the quietest attempt")
-	flag.BoolVar(&o.cpuProfile, "cpuprofile", false, "after the rounds, profile Switchyard (and the bare proxy) during an extra c50 run")
+	flag.BoolVar(&o.cpuProfile, "cpuprofile", false, "after the rounds, profile Switchyard (and the bare proxy) during an extra run of -profile-scenario")
+	flag.StringVar(&o.profileScenario, "profile-scenario", "c50", "the scenario of the -cpuprofile run")
 	flag.IntVar(&o.profileSeconds, "profile-seconds", 0, "CPU profile length (default: -duration)")
 	flag.StringVar(&o.outDir, "out", "", "report directory (default: <repo>/bench/results)")
 	flag.BoolVar(&o.keepWork, "keep-workdir", false, "keep the temporary directory with binaries, logs and data")
@@ -360,7 +362,11 @@ func run(ctx context.Context, o options) error {
 			secs = int(o.duration.Seconds())
 		}
 		secs = max(secs, 1)
-		sc := scenario{Name: "c50", Conns: 50}
+		scs, err := parseScenarios(o.profileScenario)
+		if err != nil || len(scs) != 1 {
+			return fmt.Errorf("-profile-scenario %q: want one scenario", o.profileScenario)
+		}
+		sc := scs[0]
 		for _, tn := range []string{tSwitchyard, tBare} {
 			t := targets[tn]
 			if t == nil || t.pprof == "" {
