@@ -104,7 +104,9 @@ func (u *upstream) do(ctx context.Context, hr *adaptors.HTTPRequest, stream bool
 		req.Header.Set(h.Key, h.Value)
 	}
 	if hr.Body != nil {
-		req.SetBody(hr.Body)
+		// No copy: the body (the client's request, or the adaptor's
+		// rewrite of it) outlives the call.
+		req.SetBodyRaw(hr.Body)
 	}
 	resp := protocol.AcquireResponse()
 	c := u.whole
