@@ -45,6 +45,12 @@ type Deps struct {
 	Version string
 	// StartTime is reported by /api/status (Unix seconds).
 	StartTime int64
+	// Cluster is the node's Raft member; ClusterSecret authenticates the
+	// node-to-node routes (join, peers); NATSAddr is this node's NATS
+	// route address. All empty on a single node.
+	Cluster       Cluster
+	ClusterSecret string
+	NATSAddr      string
 }
 
 // API serves /api.
@@ -104,6 +110,7 @@ func Mount(h *server.Hertz, d Deps) *API {
 	lg.GET("/stat", a.auth(storage.RoleAdmin), a.logStat)
 	lg.GET("/self", a.auth(storage.RoleCommon), a.listSelfLogs)
 	lg.GET("/self/stat", a.auth(storage.RoleCommon), a.selfLogStat)
+	a.mountCluster(api)
 	return a
 }
 

@@ -195,3 +195,44 @@ func TestClusterCatchUpFromSnapshot(t *testing.T) {
 	propose(t, c.nodes[2].node, setOption("after-restore", "ok"))
 	c.converged()
 }
+
+// Every member answers status requests over NATS; an unknown member does
+// not answer.
+func TestClusterStatus(t *testing.T) {
+	c := newCluster(t, 3, nil)
+	leader := c.leader()
+	asker := c.follower()
+	if _, err := asker.node.Propose(context.Background(), &storage.Barrier{}); err != nil {
+		t.Fatal(err)
+	}
+	c.converged()
+	seen := map[string]string{}
+	for _, tn := range c.live() {
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+		st, err := asker.node.PeerStatus(ctx, tn.cfg.NodeID)
+		cancel()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if st.ID != tn.cfg.NodeID || st.RaftAddr != tn.node.RaftAddress() || st.Leader != leader.cfg.NodeID || st.AppliedIndex == 0 {
+			t.Fatalf("status of %s: %+v", tn.cfg.NodeID, st)
+		}
+		if st.State != "leader" && (st.LastContactMs < 0 || st.LastContactMs > 5000) {
+			t.Fatalf("follower %s last contact %d ms", st.ID, st.LastContactMs)
+		}
+		seen[st.ID] = st.State
+	}
+	if seen[leader.cfg.NodeID] != "leader" || len(seen) != 3 {
+		t.Fatalf("states %v", seen)
+	}
+	for id, s := range seen {
+		if id != leader.cfg.NodeID && s != "follower" {
+			t.Fatalf("states %v", seen)
+		}
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
+	defer cancel()
+	if _, err := asker.node.PeerStatus(ctx, "nobody"); err == nil {
+		t.Fatal("status of an unknown member answered")
+	}
+}

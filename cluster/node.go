@@ -254,6 +254,10 @@ func Open(cfg Config, store *storage.Store, local *storage.Local) (*Node, error)
 	}
 	n.life, n.lifeCancel = context.WithCancel(context.Background())
 	go n.watchLeadership()
+	if _, err := b.nc.Subscribe(SubjectStatus(cfg.NodeID), n.serveStatus); err != nil {
+		_ = n.shutdown(context.Background(), false)
+		return nil, fmt.Errorf("cluster: status subscription: %w", err)
+	}
 
 	if !existing && (single || cfg.Bootstrap) {
 		boot := raft.Configuration{Servers: []raft.Server{{Suffrage: raft.Voter, ID: rc.LocalID, Address: n.addr}}}
@@ -558,6 +562,84 @@ func (n *Node) doShutdown(transfer bool) error {
 		return fmt.Errorf("raft shutdown: %w", err)
 	}
 	return nil
+}
+
+// isVoter reports whether id is a voting member.
+func (n *Node) isVoter(id string) bool {
+	f := n.raft.GetConfiguration()
+	if f.Error() != nil {
+		return false
+	}
+	for _, s := range f.Configuration().Servers {
+		if string(s.ID) == id {
+			return s.Suffrage == raft.Voter
+		}
+	}
+	return false
+}
+
+// Status is what a node reports about itself (GET /api/cluster/status
+// gathers one from every member over NATS).
+type Status struct {
+	ID string `json:"id"`
+	// State is "leader", "follower", "candidate", "nonvoter" or "shutdown".
+	State        string `json:"state"`
+	AppliedIndex uint64 `json:"applied_index"`
+	// LastContactMs is how long ago this node last heard from the leader
+	// (0 on the leader itself).
+	LastContactMs int64  `json:"last_contact_ms"`
+	RaftAddr      string `json:"raft_addr"`
+	Leader        string `json:"leader"`
+}
+
+// LocalStatus reports this node's own view.
+func (n *Node) LocalStatus() Status {
+	st := Status{ID: n.cfg.NodeID, AppliedIndex: n.store.AppliedIndex(), RaftAddr: string(n.addr), Leader: n.LeaderID()}
+	switch n.raft.State() {
+	case raft.Leader:
+		st.State = "leader"
+	case raft.Candidate:
+		st.State = "candidate"
+	case raft.Shutdown:
+		st.State = "shutdown"
+	default:
+		st.State = "follower"
+		if !n.isVoter(n.cfg.NodeID) {
+			st.State = "nonvoter"
+		}
+		if lc := n.raft.LastContact(); !lc.IsZero() {
+			st.LastContactMs = time.Since(lc).Milliseconds()
+		}
+	}
+	return st
+}
+
+// PeerStatus asks member id for its Status over NATS; an unreachable
+// member answers with an error when ctx ends.
+func (n *Node) PeerStatus(ctx context.Context, id string) (Status, error) {
+	if id == n.cfg.NodeID {
+		return n.LocalStatus(), nil
+	}
+	m, err := n.bus.nc.RequestWithContext(ctx, SubjectStatus(id), nil)
+	if err != nil {
+		return Status{}, fmt.Errorf("status of %s: %w", id, err)
+	}
+	var st Status
+	if err := json.Unmarshal(m.Data, &st); err != nil {
+		return Status{}, fmt.Errorf("status of %s: %w", id, err)
+	}
+	return st, nil
+}
+
+// serveStatus answers PeerStatus requests for this node.
+func (n *Node) serveStatus(m *nats.Msg) {
+	b, err := json.Marshal(n.LocalStatus())
+	if err == nil {
+		err = m.Respond(b)
+	}
+	if err != nil && !errors.Is(err, nats.ErrConnectionClosed) {
+		n.log.Warn("answer status request", "err", err)
+	}
 }
 
 func (n *Node) voters() int {

@@ -48,9 +48,14 @@ func (n *Node) Propose(ctx context.Context, cmd storage.Command) (storage.Result
 	return res, nil
 }
 
-// AddVoter adds a voting member, or updates the address of an existing
-// one. Any node may call it (followers forward it to the leader); it
-// returns once the new configuration is committed.
+// MaxVoters is the most voting members a cluster gets; AddVoter adds
+// further nodes as non-voters.
+const MaxVoters = 7
+
+// AddVoter adds a voting member (a non-voter once the cluster has
+// MaxVoters), or updates the address of an existing one. Any node may call
+// it (followers forward it to the leader); it returns once the new
+// configuration is committed.
 func (n *Node) AddVoter(ctx context.Context, id, raftAddr string) error {
 	return n.changeMembership(ctx, memberAddVoter, id, raftAddr)
 }
@@ -242,6 +247,13 @@ func (n *Node) applyMember(op byte, id, addr string) (uint64, error) {
 	var f raft.IndexFuture
 	switch op {
 	case memberAddVoter:
+		if n.voters() >= MaxVoters && !n.isVoter(id) {
+			// Beyond seven voters every commit waits for more nodes and
+			// fault tolerance does not grow: further nodes replicate the
+			// log and serve, but do not vote.
+			f = n.raft.AddNonvoter(raft.ServerID(id), raft.ServerAddress(addr), 0, n.cfg.ApplyTimeout)
+			break
+		}
 		f = n.raft.AddVoter(raft.ServerID(id), raft.ServerAddress(addr), 0, n.cfg.ApplyTimeout)
 	case memberRemove:
 		f = n.raft.RemoveServer(raft.ServerID(id), 0, n.cfg.ApplyTimeout)

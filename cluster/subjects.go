@@ -28,3 +28,6 @@ func SubjectHeartbeat(id string) string { return "sy.node." + id + ".hb" }
 // that an old leader that has not yet noticed it lost leadership and the
 // new one never both receive the same request.
 const natsQueueLeader = "leader"
+
+// SubjectStatus answers requests for node id's Status (request/reply).
+func SubjectStatus(id string) string { return "sy.node." + id + ".status" }

@@ -52,6 +52,17 @@ func (t *tx) apply(c Command) Result {
 		return t.deleteLogs(c)
 	case *Barrier:
 		return Result{}
+	case *SetNode:
+		if c.Node.ID == "" {
+			return Result{Err: fmt.Errorf("%w: empty node id", ErrBadCommand)}
+		}
+		t.setJSON(keyNode(c.Node.ID), &c.Node)
+		t.effects.Nodes = true
+		return Result{}
+	case *RemoveNode:
+		t.del(keyNode(c.ID))
+		t.effects.Nodes = true
+		return Result{}
 	}
 	return Result{Err: fmt.Errorf("%w %d", ErrUnknownCmd, c.Type())}
 }

@@ -34,6 +34,8 @@ const (
 	CmdAppendLogs       CmdType = 18
 	CmdDeleteLogs       CmdType = 19
 	CmdBarrier          CmdType = 20
+	CmdSetNode          CmdType = 21
+	CmdRemoveNode       CmdType = 22
 )
 
 // flagIgnorable marks a command that an older node may skip when it does
@@ -170,6 +172,10 @@ func newCommand(t CmdType) Command {
 		return &DeleteLogs{}
 	case CmdBarrier:
 		return &Barrier{}
+	case CmdSetNode:
+		return &SetNode{}
+	case CmdRemoveNode:
+		return &RemoveNode{}
 	}
 	return nil
 }
@@ -337,6 +343,17 @@ type DeleteLogs struct {
 // caught up with the log.
 type Barrier struct{}
 
+// SetNode records (or updates) a cluster member's addresses. Each node
+// proposes its own at startup.
+type SetNode struct {
+	Node NodeInfo `json:"node"`
+}
+
+// RemoveNode forgets a member's addresses (after it left the Raft group).
+type RemoveNode struct {
+	ID string `json:"id"`
+}
+
 // Type implementations.
 func (*Bootstrap) Type() CmdType        { return CmdBootstrap }
 func (*CreateUser) Type() CmdType       { return CmdCreateUser }
@@ -358,6 +375,8 @@ func (*ExpireLeases) Type() CmdType     { return CmdExpireLeases }
 func (*AppendLogs) Type() CmdType       { return CmdAppendLogs }
 func (*DeleteLogs) Type() CmdType       { return CmdDeleteLogs }
 func (*Barrier) Type() CmdType          { return CmdBarrier }
+func (*SetNode) Type() CmdType          { return CmdSetNode }
+func (*RemoveNode) Type() CmdType       { return CmdRemoveNode }
 
 // ErrUsageGap refuses a usage batch whose records skip sequences.
 var ErrUsageGap = errors.New("usage batch does not continue the node's sequence")

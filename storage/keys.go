@@ -49,6 +49,7 @@ var (
 	prefixLog       = []byte("g/")
 	prefixLogUser   = []byte("gu/")
 	prefixAggDay    = []byte("a/d/")
+	prefixNode      = []byte("n/")
 
 	prefixRaftLog    = []byte("L")
 	prefixRaftStable = []byte("S")
@@ -86,6 +87,7 @@ func keyTokenKey(hash []byte) []byte { return join(prefixTokenKey, hash) }
 func keyChannel(id int64) []byte     { return be64(append([]byte{}, prefixChannel...), uint64(id)) }
 func keyOption(name string) []byte   { return join(prefixOption, []byte(name)) }
 func keyDedupe(node string) []byte   { return join(prefixDedupe, []byte(node)) }
+func keyNode(id string) []byte       { return join(prefixNode, []byte(id)) }
 func keyTokenUser(uid, tid int64) []byte {
 	return join(prefixTokenUser, u64(uint64(uid)), u64(uint64(tid)))
 }

@@ -358,3 +358,6 @@ func (s *Store) DailyUsage(from, to string, userID int64) ([]DayUsage, error) {
 	})
 	return out, err
 }
+
+// Nodes lists the cluster members' addresses, in id order.
+func (s *Store) Nodes() ([]NodeInfo, error) { return scanAll[NodeInfo](s, prefixNode) }

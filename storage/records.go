@@ -146,3 +146,14 @@ type DayAggregate struct {
 	CompletionTokens int64 `json:"completion_tokens"`
 	Quota            int64 `json:"quota"`
 }
+
+// NodeInfo is how to reach one cluster member (replicated, so that every
+// node can list the cluster and a joining node can find the NATS routes).
+type NodeInfo struct {
+	ID       string `json:"id"`
+	HTTPAddr string `json:"http_addr"`
+	RaftAddr string `json:"raft_addr"`
+	NATSAddr string `json:"nats_addr"`
+	// UpdatedAt is when the node last announced itself (Unix seconds).
+	UpdatedAt int64 `json:"updated_at"`
+}

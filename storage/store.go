@@ -70,6 +70,7 @@ type Effects struct {
 	Tokens   bool // some token record changed (config or status)
 	Channels bool // some channel changed (config, status)
 	Options  bool // some option changed
+	Nodes    bool // some cluster member's addresses changed
 	// Leases lists every lease whose amount or expiry changed; a lease with
 	// Remaining < 0 was removed.
 	Leases []Lease

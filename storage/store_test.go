@@ -511,3 +511,25 @@ func TestLogRowRoundTrip(t *testing.T) {
 		}
 	}
 }
+
+func TestNodeRecords(t *testing.T) {
+	h := newHarness(t)
+	h.must(&SetNode{Node: NodeInfo{ID: "b", HTTPAddr: "127.0.0.2:3000", RaftAddr: "127.0.0.2:7000", NATSAddr: "127.0.0.2:6222", UpdatedAt: 5}})
+	h.must(&SetNode{Node: NodeInfo{ID: "a", HTTPAddr: "127.0.0.1:3000"}})
+	h.must(&SetNode{Node: NodeInfo{ID: "b", HTTPAddr: "127.0.0.2:3001", RaftAddr: "127.0.0.2:7000", NATSAddr: "127.0.0.2:6222", UpdatedAt: 9}})
+	ns, err := h.s.Nodes()
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []NodeInfo{{ID: "a", HTTPAddr: "127.0.0.1:3000"}, {ID: "b", HTTPAddr: "127.0.0.2:3001", RaftAddr: "127.0.0.2:7000", NATSAddr: "127.0.0.2:6222", UpdatedAt: 9}}
+	if diff := cmp.Diff(want, ns); diff != "" {
+		t.Fatalf("nodes (-want +got):\n%s", diff)
+	}
+	h.must(&RemoveNode{ID: "a"})
+	if ns, _ = h.s.Nodes(); len(ns) != 1 || ns[0].ID != "b" {
+		t.Fatalf("after remove: %+v", ns)
+	}
+	if r := h.apply(&SetNode{})[0]; !errors.Is(r.Err, ErrBadCommand) {
+		t.Fatalf("empty id: %v", r.Err)
+	}
+}

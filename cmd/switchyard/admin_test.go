@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"switchyard/actors"
+	"switchyard/admin"
 )
 
 func TestAdminAuthAndRoles(t *testing.T) {
@@ -285,5 +286,55 @@ func TestUsageEventsOnNATS(t *testing.T) {
 		}
 	case <-time.After(5 * time.Second):
 		t.Fatal("no usage event")
+	}
+}
+
+// A single node is a one-member cluster: status works, the node-to-node
+// routes are off, and a node cannot remove itself.
+func TestClusterRoutesOnSingleNode(t *testing.T) {
+	g, _ := setup(t)
+	var st admin.ClusterStatus
+	g.must("GET", "/api/cluster/status", nil, &st)
+	if len(st.Nodes) != 1 || st.Leader != "node1" || st.Nodes[0].State != "leader" || st.Nodes[0].HTTPAddr == "" || st.Nodes[0].AppliedIndex == 0 {
+		t.Fatalf("status: %+v", st)
+	}
+	if r := g.call("DELETE", "/api/cluster/node/node1", nil); r.Success {
+		t.Fatal("a node removed itself")
+	}
+	if r := g.call("DELETE", "/api/cluster/node/ghost", nil); r.Success || !strings.Contains(r.Message, "no member") {
+		t.Fatalf("removing an unknown member: %+v", r)
+	}
+	if r := callAPI(t, g.base, "", "GET", "/api/cluster/status", nil); r.Success {
+		t.Fatal("status without authentication")
+	}
+	if r := callAPI(t, g.base, "", "POST", "/api/cluster/join", map[string]string{"id": "x", "raft_addr": "127.0.0.1:1"}); r.Success {
+		t.Fatal("join accepted by a single node")
+	}
+}
+
+func TestClusterConfigValidation(t *testing.T) {
+	env := func(m map[string]string) func(string) string { return func(k string) string { return m[k] } }
+	secret := map[string]string{"SWITCHYARD_CLUSTER_SECRET": "0123456789abcdef"}
+	for _, c := range []struct {
+		args []string
+		env  map[string]string
+		ok   bool
+	}{
+		{nil, nil, true},
+		{[]string{"--join", "http://a:3000"}, nil, false},
+		{[]string{"--raft-addr", "127.0.0.1:7000"}, secret, false}, // no NATS address
+		{[]string{"--raft-addr", "127.0.0.1:7000", "--nats-cluster-addr", "127.0.0.1:6222"}, nil, false},
+		{[]string{"--raft-addr", "127.0.0.1:7000", "--nats-cluster-addr", "127.0.0.1:6222", "--cluster-secret", "short"}, nil, false},
+		{[]string{"--raft-addr", "127.0.0.1:7000", "--nats-cluster-addr", "127.0.0.1:6222"}, secret, true},
+		{[]string{"--raft-addr", "127.0.0.1:7000", "--nats-cluster-addr", "127.0.0.1:6222", "--node-id", "a.b"}, secret, false},
+	} {
+		_, err := loadConfig(c.args, env(c.env))
+		if (err == nil) != c.ok {
+			t.Errorf("%v %v: err %v, want ok=%v", c.args, c.env, err, c.ok)
+		}
+	}
+	cfg, _ := loadConfig([]string{"--raft-addr", "127.0.0.1:7000", "--nats-cluster-addr", "127.0.0.1:6222"}, env(secret))
+	if strings.Contains(cfg.String(), "0123456789abcdef") {
+		t.Fatal("the cluster secret is printed")
 	}
 }

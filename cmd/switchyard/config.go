@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"flag"
 	"fmt"
 	"os"
@@ -20,6 +21,13 @@ type Config struct {
 	LogLevel string        `flag:"log-level" help:"debug, info, warn or error"`
 	Drain    time.Duration `flag:"drain-timeout" help:"how long SIGTERM waits for in-flight requests and streams"`
 	PProf    bool          `flag:"pprof" help:"serve /debug/pprof/ (profiling; keep off in production)"`
+	// Cluster (all empty: a single node with no cluster ports).
+	RaftAddr        string `flag:"raft-addr" help:"host:port for Raft between nodes; empty runs a single node"`
+	RaftAdvertise   string `flag:"raft-advertise" help:"Raft address other nodes dial, when --raft-addr binds 0.0.0.0"`
+	NATSClusterAddr string `flag:"nats-cluster-addr" help:"host:port where the embedded NATS server takes routes from other nodes"`
+	HTTPAdvertise   string `flag:"http-advertise" help:"HTTP address of this node as other nodes and operators reach it (default: --listen's port on --raft-addr's host)"`
+	Join            string `flag:"join" help:"HTTP URL of any cluster member to join (first start; harmless later)"`
+	ClusterSecret   string `flag:"cluster-secret" secret:"true" help:"shared secret that authenticates nodes joining the cluster (prefer the environment variable)"`
 	// Secrets: environment only, so they never show in a process list.
 	RootPassword    string `env:"ROOT_PASSWORD" secret:"true" help:"initial root password on first start (generated and printed when empty)"`
 	RootAccessToken string `env:"ROOT_ACCESS_TOKEN" secret:"true" help:"initial root management access token on first start"`
@@ -75,8 +83,35 @@ func loadConfig(args []string, getenv func(string) string) (Config, error) {
 	if fs.NArg() > 0 {
 		return cfg, fmt.Errorf("unexpected arguments: %v", fs.Args())
 	}
-	return cfg, nil
+	return cfg, cfg.validate()
 }
+
+// minSecret is the shortest cluster secret accepted.
+const minSecret = 16
+
+func (c Config) validate() error {
+	if c.RaftAddr == "" {
+		for _, f := range []struct{ name, v string }{{"--join", c.Join}, {"--nats-cluster-addr", c.NATSClusterAddr}, {"--raft-advertise", c.RaftAdvertise}} {
+			if f.v != "" {
+				return fmt.Errorf("%s needs --raft-addr (a cluster node)", f.name)
+			}
+		}
+		return nil
+	}
+	if c.NATSClusterAddr == "" {
+		return errors.New("a cluster node (--raft-addr) needs --nats-cluster-addr")
+	}
+	if len(c.ClusterSecret) < minSecret {
+		return fmt.Errorf("a cluster node (--raft-addr) needs a cluster secret of at least %d characters (SWITCHYARD_CLUSTER_SECRET)", minSecret)
+	}
+	if c.NodeID == "" || strings.ContainsAny(c.NodeID, " .*>/\\") {
+		return fmt.Errorf("--node-id %q: use letters, digits, - and _", c.NodeID)
+	}
+	return nil
+}
+
+// clustered reports whether the node runs as a cluster member.
+func (c Config) clustered() bool { return c.RaftAddr != "" }
 
 func setField(f reflect.Value, s string) error {
 	switch p := f.Addr().Interface().(type) {

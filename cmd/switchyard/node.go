@@ -75,7 +75,7 @@ func startNode(cfg Config, listener net.Listener, log *slog.Logger, out io.Write
 	prop := &lazyProposer{}
 	reg := registry.New()
 	n.actors, err = actors.New(actors.Config{
-		Node: cfg.NodeID, Lease: actors.LeasePolicy{Whole: true}, Logger: log,
+		Node: cfg.NodeID, Lease: actors.LeasePolicy{Whole: !cfg.clustered()}, Logger: log,
 		IsLeader: func() bool { return n.raft != nil && n.raft.IsLeader() },
 		Publish: func(subject string, data []byte) error {
 			if n.raft == nil {
@@ -89,12 +89,44 @@ func startNode(cfg Config, listener net.Listener, log *slog.Logger, out io.Write
 		n.closeStores()
 		return nil, err
 	}
-	n.raft, err = cluster.Open(cluster.Config{NodeID: cfg.NodeID, Dir: cfg.Data, Logger: log}, n.store, n.local)
+	ccfg := cluster.Config{NodeID: cfg.NodeID, Dir: cfg.Data, Logger: log}
+	var joiner *joinClient
+	if cfg.clustered() {
+		ccfg.RaftAddr, ccfg.RaftAdvertise, ccfg.NATSClusterAddr = cfg.RaftAddr, cfg.RaftAdvertise, cfg.NATSClusterAddr
+		if ccfg.NATSRoutes, err = loadPeers(cfg.Data); err != nil {
+			n.closeStores()
+			return nil, err
+		}
+		// Without --join a new data directory starts a new cluster; an
+		// existing one ignores this.
+		ccfg.Bootstrap = cfg.Join == ""
+		if cfg.Join != "" {
+			joiner = newJoinClient(cfg.Join, cfg.ClusterSecret, log)
+			jctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+			routes, err := joiner.peers(jctx)
+			cancel()
+			if err != nil {
+				n.closeStores()
+				return nil, err
+			}
+			ccfg.NATSRoutes = union(ccfg.NATSRoutes, routes)
+		}
+	}
+	n.raft, err = cluster.Open(ccfg, n.store, n.local)
 	if err != nil {
 		n.closeStores()
 		return nil, fmt.Errorf("start cluster: %w", err)
 	}
 	prop.p = n.raft
+	if joiner != nil {
+		jctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+		err := joiner.join(jctx, cfg.NodeID, n.raft.RaftAddress())
+		cancel()
+		if err != nil {
+			n.abort()
+			return nil, err
+		}
+	}
 	if err := n.bootstrap(out); err != nil {
 		n.abort()
 		return nil, err
@@ -107,6 +139,10 @@ func startNode(cfg Config, listener net.Listener, log *slog.Logger, out io.Write
 	if err != nil {
 		n.abort()
 		return nil, fmt.Errorf("catch up with the log: %w", err)
+	}
+	if err := n.announce(listener); err != nil {
+		n.abort()
+		return nil, err
 	}
 	if err := n.actors.Start(); err != nil {
 		n.abort()
@@ -136,10 +172,38 @@ func startNode(cfg Config, listener net.Listener, log *slog.Logger, out io.Write
 		Store: n.store, Propose: n.raft, Catalog: n.actors.Catalog, Tester: n.http,
 		KnownType: func(t int) bool { _, ok := reg.Lookup(t); return ok },
 		Logger:    log, Version: version, StartTime: time.Now().Unix(),
+		Cluster: clusterAdmin{n.raft}, ClusterSecret: cfg.ClusterSecret, NATSAddr: n.raft.NATSClusterAddr(),
 	})
 	n.http.NotFound(staticUI(ui.Files()))
 	go func() { n.done <- n.http.Run() }()
 	return n, nil
+}
+
+// announce records this node's addresses in the replicated state (for
+// /api/cluster/status and for nodes joining later) and keeps the members'
+// NATS addresses for the next start.
+func (n *node) announce(listener net.Listener) error {
+	var la net.Addr
+	if listener != nil {
+		la = listener.Addr()
+	}
+	self := storage.NodeInfo{
+		ID: n.cfg.NodeID, HTTPAddr: httpAdvertise(n.cfg, la), RaftAddr: n.raft.RaftAddress(),
+		NATSAddr: n.raft.NATSClusterAddr(), UpdatedAt: time.Now().Unix(),
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if _, err := n.raft.Propose(ctx, &storage.SetNode{Node: self}); err != nil {
+		return fmt.Errorf("announce this node: %w", err)
+	}
+	if !n.cfg.clustered() {
+		return nil
+	}
+	nodes, err := n.store.Nodes()
+	if err != nil {
+		return err
+	}
+	return savePeers(n.cfg.Data, nodes)
 }
 
 // bootstrap creates the root user and the session secret on first start.

@@ -53,8 +53,11 @@ func (l *lockedBuf) String() string {
 	return l.b.String()
 }
 
-func freeAddr(t *testing.T) string {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+func freeAddr(t *testing.T) string { return freeAddrOn(t, "127.0.0.1") }
+
+// freeAddrOn returns a free port on a loopback address (127.0.0.x).
+func freeAddrOn(t *testing.T, host string) string {
+	ln, err := net.Listen("tcp", net.JoinHostPort(host, "0"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -65,12 +68,19 @@ func freeAddr(t *testing.T) string {
 // startProc runs a gateway process on dir (reusing addr when restarting).
 func startProc(t *testing.T, dir, addr string) *proc {
 	t.Helper()
+	return startProcWith(t, dir, addr, nil, nil)
+}
+
+// startProcWith is startProc with extra flags and environment.
+func startProcWith(t *testing.T, dir, addr string, args, env []string) *proc {
+	t.Helper()
 	if addr == "" {
 		addr = freeAddr(t)
 	}
-	cmd := exec.Command(os.Args[0], "--listen", addr, "--data", dir, "--drain-timeout", "20s")
+	cmd := exec.Command(os.Args[0], append([]string{"--listen", addr, "--data", dir, "--drain-timeout", "20s"}, args...)...)
 	cmd.Env = append(os.Environ(), "SWITCHYARD_TEST_SERVE=1", "SWITCHYARD_ROOT_ACCESS_TOKEN="+testAccess,
 		"SWITCHYARD_ROOT_PASSWORD=root-password-123")
+	cmd.Env = append(cmd.Env, env...)
 	p := &proc{t: t, cmd: cmd, base: "http://" + addr, dir: dir, out: &lockedBuf{}, exit: make(chan error, 1)}
 	cmd.Stdout, cmd.Stderr = p.out, p.out
 	if err := cmd.Start(); err != nil {
@@ -83,7 +93,7 @@ func startProc(t *testing.T, dir, addr string) *proc {
 			<-p.exit
 		}
 	})
-	waitFor(t, 20*time.Second, "process healthy", func() bool {
+	waitFor(t, 60*time.Second, "process healthy", func() bool {
 		resp, err := http.Get(p.base + "/healthz")
 		if err != nil {
 			return false
