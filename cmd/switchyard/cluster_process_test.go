@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -108,5 +109,27 @@ func TestThreeNodeClusterProcesses(t *testing.T) {
 	if st2 := clusterStatus(t, g1); len(st2.Nodes) != 3 {
 		b, _ := json.Marshal(st2)
 		t.Fatalf("after a repeated join: %s", b)
+	}
+
+	// The command line: status and remove, through any member.
+	env := func(k string) string {
+		return map[string]string{"SWITCHYARD_URL": p2.base, "SWITCHYARD_ADMIN_TOKEN": testAccess}[k]
+	}
+	var out, errOut strings.Builder
+	if code := adminCmd([]string{"cluster", "status"}, env, &out, &errOut); code != 0 {
+		t.Fatalf("admin cluster status: %d %s", code, errOut.String())
+	}
+	if !strings.Contains(out.String(), "leader: n1") || strings.Count(out.String(), "follower") != 2 {
+		t.Fatalf("admin cluster status printed:\n%s", out.String())
+	}
+	out.Reset()
+	if code := adminCmd([]string{"cluster", "remove", "n3"}, env, &out, &errOut); code != 0 {
+		t.Fatalf("admin cluster remove: %d %s", code, errOut.String())
+	}
+	if st3 := clusterStatus(t, g1); len(st3.Nodes) != 2 {
+		t.Fatalf("after removing n3: %+v", st3)
+	}
+	if code := adminCmd([]string{"cluster", "remove", "n3"}, env, &out, &errOut); code != 1 || !strings.Contains(errOut.String(), "no member") {
+		t.Fatalf("removing n3 twice: %d %s", code, errOut.String())
 	}
 }

@@ -171,5 +171,6 @@ func usage() {
 
 Usage:
   switchyard serve [flags]   run a node (switchyard serve --help lists every setting)
+  switchyard admin …         manage a running cluster (switchyard admin --help)
   switchyard version         print the version`)
 }
