@@ -24,8 +24,9 @@ const natsMaxPayload = 8 << 20
 // bus is the node's embedded nats-server and its in-process client
 // connection. Core NATS only: no JetStream, nothing is persisted.
 type bus struct {
-	srv *server.Server
-	nc  *nats.Conn
+	srv       *server.Server
+	nc        *nats.Conn
+	advertise string // Config.NATSAdvertise
 }
 
 // startBus starts the embedded server and connects to it in-process.
@@ -50,7 +51,7 @@ func startBus(cfg *Config, log *slog.Logger) (*bus, error) {
 		}
 		opts.Host = "127.0.0.1"
 		opts.Port = server.RANDOM_PORT
-		opts.Cluster = server.ClusterOpts{Name: natsClusterName, Host: host, Port: port}
+		opts.Cluster = server.ClusterOpts{Name: natsClusterName, Host: host, Port: port, Advertise: cfg.NATSAdvertise}
 		for _, r := range cfg.NATSRoutes {
 			u, err := routeURL(r)
 			if err != nil {
@@ -86,12 +87,15 @@ func startBus(cfg *Config, log *slog.Logger) (*bus, error) {
 		srv.WaitForShutdown()
 		return nil, fmt.Errorf("connect to nats: %w", err)
 	}
-	return &bus{srv: srv, nc: nc}, nil
+	return &bus{srv: srv, nc: nc, advertise: cfg.NATSAdvertise}, nil
 }
 
-// clusterAddr is the address the route listener is bound to ("" in
-// single-node mode).
+// clusterAddr is the address other nodes reach the route listener on: the
+// advertised one, else the bound one ("" in single-node mode).
 func (b *bus) clusterAddr() string {
+	if b.advertise != "" {
+		return b.advertise
+	}
 	if a := b.srv.ClusterAddr(); a != nil {
 		return a.String()
 	}

@@ -62,6 +62,10 @@ type Config struct {
 	// port at all. Followers forward proposals over NATS, so every node of
 	// a multi-node cluster needs it. Default "".
 	NATSClusterAddr string
+	// NATSAdvertise is the route address other nodes dial, when
+	// NATSClusterAddr binds 0.0.0.0 (containers). Default: the bound
+	// address.
+	NATSAdvertise string
 	// NATSRoutes are seed routes ("host:port" or "nats://host:port") to
 	// other nodes' NATSClusterAddr; routes gossip the rest, and a route to
 	// this node itself is ignored, so every node may get the same list.

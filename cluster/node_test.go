@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"sync"
+	"strings"
 	"testing"
 	"time"
 
@@ -333,5 +334,19 @@ func TestConfigDefaults(t *testing.T) {
 				t.Fatalf("defaults: %+v", c)
 			}
 		})
+	}
+}
+
+// A node behind a container's 0.0.0.0 binding reports the NATS address it
+// advertises, not the one it bound.
+func TestNATSAdvertise(t *testing.T) {
+	cfg := clusterConfig(t, 0, nil, func(c *Config) { c.NATSAdvertise = "n1.internal:6222" })
+	tn := startNode(t, cfg)
+	if got := tn.node.NATSClusterAddr(); got != "n1.internal:6222" {
+		t.Fatalf("NATSClusterAddr = %q", got)
+	}
+	plain := startNode(t, clusterConfig(t, 0, nil, nil))
+	if got := plain.node.NATSClusterAddr(); !strings.HasPrefix(got, "127.0.0.1:") {
+		t.Fatalf("NATSClusterAddr without advertise = %q", got)
 	}
 }

@@ -25,6 +25,7 @@ type Config struct {
 	RaftAddr        string `flag:"raft-addr" help:"host:port for Raft between nodes; empty runs a single node"`
 	RaftAdvertise   string `flag:"raft-advertise" help:"Raft address other nodes dial, when --raft-addr binds 0.0.0.0"`
 	NATSClusterAddr string `flag:"nats-cluster-addr" help:"host:port where the embedded NATS server takes routes from other nodes"`
+	NATSAdvertise   string `flag:"nats-advertise" help:"NATS route address other nodes dial, when --nats-cluster-addr binds 0.0.0.0"`
 	HTTPAdvertise   string `flag:"http-advertise" help:"HTTP address of this node as other nodes and operators reach it (default: --listen's port on --raft-addr's host)"`
 	Join            string `flag:"join" help:"HTTP URL of any cluster member to join (first start; harmless later)"`
 	ClusterSecret   string `flag:"cluster-secret" secret:"true" help:"shared secret that authenticates nodes joining the cluster (prefer the environment variable)"`
@@ -91,7 +92,7 @@ const minSecret = 16
 
 func (c Config) validate() error {
 	if c.RaftAddr == "" {
-		for _, f := range []struct{ name, v string }{{"--join", c.Join}, {"--nats-cluster-addr", c.NATSClusterAddr}, {"--raft-advertise", c.RaftAdvertise}} {
+		for _, f := range []struct{ name, v string }{{"--join", c.Join}, {"--nats-cluster-addr", c.NATSClusterAddr}, {"--raft-advertise", c.RaftAdvertise}, {"--nats-advertise", c.NATSAdvertise}} {
 			if f.v != "" {
 				return fmt.Errorf("%s needs --raft-addr (a cluster node)", f.name)
 			}

@@ -92,7 +92,8 @@ func startNode(cfg Config, listener net.Listener, log *slog.Logger, out io.Write
 	ccfg := cluster.Config{NodeID: cfg.NodeID, Dir: cfg.Data, Logger: log}
 	var joiner *joinClient
 	if cfg.clustered() {
-		ccfg.RaftAddr, ccfg.RaftAdvertise, ccfg.NATSClusterAddr = cfg.RaftAddr, cfg.RaftAdvertise, cfg.NATSClusterAddr
+		ccfg.RaftAddr, ccfg.RaftAdvertise = cfg.RaftAddr, cfg.RaftAdvertise
+		ccfg.NATSClusterAddr, ccfg.NATSAdvertise = cfg.NATSClusterAddr, cfg.NATSAdvertise
 		if ccfg.NATSRoutes, err = loadPeers(cfg.Data); err != nil {
 			n.closeStores()
 			return nil, err
