@@ -36,8 +36,9 @@ type OpenRecord struct {
 // Settle, Cancel); Close and Wait do. Nothing is synced per write: Pebble
 // writes a commit to its WAL file right after it, and Sync (called by the
 // shipper every few milliseconds) makes everything queued so far durable.
-// So a process crash loses only what was handed over in its last
-// microseconds, and a power loss at most one sync interval.
+// So a process crash loses only what was handed over in its last moments
+// (a few milliseconds under load, while the writer waits for a CPU), and a
+// power loss at most one sync interval.
 //
 // Close sequences increase strictly, are assigned by the writer in commit
 // order (a reader never sees n+1 without n), and are what the state machine
@@ -336,10 +337,10 @@ func (o *Outbox) Close(openSeq uint64, r *UsageRecord) (uint64, error) {
 
 // Settle is Close without waiting, for the request path: the record is
 // handed to the writer, which commits it (in close order) within
-// microseconds. Its durability is the same as a waited Close's: neither
-// is synced, and Pebble's WAL writer writes a NoSync commit out after it
-// returns, so both are lost only if the process dies within microseconds;
-// Sync (every few milliseconds) covers a power loss. A write error goes to
+// microseconds (milliseconds under CPU contention). Neither it nor a
+// waited Close is synced, and Pebble's WAL writer writes a NoSync commit
+// out only after it returns, so both can be lost if the process dies right
+// after; Sync (every few milliseconds) covers a power loss. A write error goes to
 // the handler set with OnAsyncError. r must not be modified afterwards.
 func (o *Outbox) Settle(openSeq uint64, r *UsageRecord) error {
 	op := o.newOp(opClose)
