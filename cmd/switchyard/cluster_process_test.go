@@ -335,3 +335,107 @@ func TestClusterLeaderKill(t *testing.T) {
 		t.Fatalf("lost %d billed requests, more than the victim answered in its last 100 ms (%d)", lost, recent)
 	}
 }
+
+// Issue 3, acceptance 5: five nodes; a token whose quota pays for exactly
+// N requests, hammered through every node at once, serves exactly N. The
+// request is shaped so that the reservation estimate equals the mock's
+// charge (42): with an estimate above the charge the last requests would
+// be refused early, below it the nodes could admit one too many.
+func TestFiveNodesServeExactlyTheQuota(t *testing.T) {
+	if testing.Short() {
+		t.Skip("process test")
+	}
+	dir := t.TempDir()
+	nodes := []*clusterNode{newClusterNode(t, 0, dir, "")}
+	nodes[0].start()
+	for i := 1; i < 5; i++ {
+		nodes = append(nodes, newClusterNode(t, i, dir, nodes[i-1].p.base))
+		nodes[i].start()
+	}
+	g := nodes[0].p.gw()
+	st := clusterStatus(t, g)
+	voters := 0
+	for _, n := range st.Nodes {
+		if n.Voter {
+			voters++
+		}
+	}
+	if len(st.Nodes) != 5 || voters != 5 {
+		t.Fatalf("status: %+v", st)
+	}
+	m := newMockOpenAI(t)
+	g.addChannel(m, "test-model")
+	g.setPrices()
+	const n = 40
+	_, access := g.newUser("erin", 1_000_000_000)
+	tok := g.newToken(access, map[string]any{"remain_quota": n * chatCharge})
+	// 44 bytes: prompt estimate 44/4+1 = 12 tokens, completion budget 8:
+	// ceil((12 + 8×2) × 1.5) = 42 = chatCharge.
+	body := `{"model":"test-model","max_tokens":8}       `
+	if len(body) != 44 {
+		t.Fatalf("body is %d bytes", len(body))
+	}
+	// Every node knows the token (GET /v1/models authenticates, charges
+	// nothing) before the hammering starts.
+	for _, nd := range nodes {
+		waitFor(t, 2*time.Second, "the token on "+nd.id, func() bool {
+			req, _ := http.NewRequest("GET", nd.p.base+"/v1/models", nil)
+			req.Header.Set("Authorization", "Bearer sk-"+tok.Key)
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				return false
+			}
+			resp.Body.Close()
+			return resp.StatusCode == 200
+		})
+	}
+	var served, refused atomic.Int64
+	other := map[int]int{}
+	var mu sync.Mutex
+	var wg sync.WaitGroup
+	start := make(chan struct{})
+	for _, nd := range nodes {
+		for w := 0; w < 2; w++ {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				<-start
+				client := &http.Client{Timeout: 20 * time.Second}
+				for i := 0; i < n; i++ {
+					req, _ := http.NewRequest("POST", nd.p.base+"/v1/chat/completions", strings.NewReader(body))
+					req.Header.Set("Authorization", "Bearer sk-"+tok.Key)
+					resp, err := client.Do(req)
+					if err != nil {
+						t.Error(err)
+						return
+					}
+					_, _ = io.Copy(io.Discard, resp.Body)
+					resp.Body.Close()
+					switch resp.StatusCode {
+					case 200:
+						served.Add(1)
+					case 403:
+						refused.Add(1)
+					default:
+						mu.Lock()
+						other[resp.StatusCode]++
+						mu.Unlock()
+					}
+				}
+			}()
+		}
+	}
+	close(start)
+	wg.Wait()
+	t.Logf("%d served, %d refused with 403, others %v", served.Load(), refused.Load(), other)
+	if served.Load() != n || len(other) != 0 {
+		t.Fatalf("served %d of a quota for exactly %d (other answers %v)", served.Load(), n, other)
+	}
+	for _, nd := range nodes {
+		gn := nd.p.gw()
+		waitFor(t, 10*time.Second, nd.id+" to apply the usage", func() bool {
+			tv := gn.token(access, tok.ID)
+			return tv.UsedQuota == n*chatCharge && tv.RemainQuota == 0
+		})
+	}
+}
