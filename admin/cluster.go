@@ -3,8 +3,11 @@ package admin
 import (
 	"context"
 	"crypto/subtle"
+	"fmt"
+	"io"
 	"net/http"
 	"sort"
+	"strconv"
 	"sync"
 	"time"
 
@@ -84,6 +87,7 @@ func (a *API) mountCluster(api *route.RouterGroup) {
 	cl := api.Group("/cluster")
 	cl.GET("/status", a.auth(storage.RoleRoot), a.clusterStatus)
 	cl.DELETE("/node/:id", a.auth(storage.RoleRoot), a.removeNode)
+	cl.GET("/backup", a.auth(storage.RoleRoot), a.backup)
 	cl.GET("/peers", a.clusterSecret, a.clusterPeers)
 	cl.POST("/join", a.clusterSecret, a.clusterJoin)
 }
@@ -225,4 +229,25 @@ func (a *API) removeNode(ctx context.Context, c *app.RequestContext) {
 	}
 	a.d.Logger.Info("node removed", "node", id)
 	ok(c, nil)
+}
+
+// backup streams a consistent copy of the replicated state (every user,
+// token, channel, option and log, as of one applied index). `switchyard
+// restore` turns it into the data directory of a new cluster.
+func (a *API) backup(_ context.Context, c *app.RequestContext) {
+	snap, err := a.d.Store.Snapshot()
+	if err != nil {
+		fail(c, "backup: "+err.Error())
+		return
+	}
+	pr, pw := io.Pipe()
+	go func() {
+		defer snap.Close()
+		_, err := snap.WriteTo(pw)
+		pw.CloseWithError(err)
+	}()
+	c.Response.Header.Set("Content-Type", "application/octet-stream")
+	c.Response.Header.Set("Content-Disposition", fmt.Sprintf("attachment; filename=\"switchyard-%d.backup\"", snap.Index()))
+	c.Response.Header.Set("X-Switchyard-Applied-Index", strconv.FormatUint(snap.Index(), 10))
+	c.SetBodyStream(pr, -1)
 }

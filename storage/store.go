@@ -401,3 +401,27 @@ func readU64(db *pebble.DB, k []byte) (uint64, error) {
 	}
 	return binary.BigEndian.Uint64(v), nil
 }
+
+// PrepareRestoredBackup turns a state restored from a backup (Restore of a
+// Snapshot written by another cluster) into the state of a new cluster: the
+// applied index starts over (the new node's Raft log starts at 1), and the
+// old cluster's quota leases and member addresses are dropped (they name
+// nodes that are not there). Call it on a store no Raft node uses yet.
+func (s *Store) PrepareRestoredBackup() error {
+	b := s.db.NewBatch()
+	defer b.Close()
+	for _, p := range [][]byte{prefixLease, prefixNode} {
+		if err := b.DeleteRange(p, PrefixEnd(p), nil); err != nil {
+			return err
+		}
+	}
+	if err := b.Set(keyApplied, u64(0), nil); err != nil {
+		return err
+	}
+	if err := b.Commit(pebble.NoSync); err != nil {
+		return err
+	}
+	clear(s.leaseCache)
+	s.applied.Store(0)
+	return s.db.Flush()
+}

@@ -533,3 +533,48 @@ func TestNodeRecords(t *testing.T) {
 		t.Fatalf("empty id: %v", r.Err)
 	}
 }
+
+// A backup restored into a new store keeps the accounts and logs, and
+// starts with no applied index, leases or member addresses.
+func TestPrepareRestoredBackup(t *testing.T) {
+	h := newHarness(t)
+	h.setup(1000, 100)
+	h.must(&LeaseRequest{Node: "old", UserID: 1, WantUser: 500, ExpiresAt: 1 << 60})
+	h.must(&UsageBatch{Node: "old", Records: []UsageRecord{usage(1, 1, 10)}})
+	h.must(&SetNode{Node: NodeInfo{ID: "old", HTTPAddr: "10.0.0.1:3000"}})
+	snap, err := h.s.Snapshot()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var buf bytes.Buffer
+	if _, err := snap.WriteTo(&buf); err != nil {
+		t.Fatal(err)
+	}
+	snap.Close()
+
+	r := newHarness(t)
+	if err := r.s.Restore(&buf); err != nil {
+		t.Fatal(err)
+	}
+	if err := r.s.PrepareRestoredBackup(); err != nil {
+		t.Fatal(err)
+	}
+	if r.s.AppliedIndex() != 0 {
+		t.Fatalf("applied index %d", r.s.AppliedIndex())
+	}
+	if u := r.user(1); u.Quota != 990 || u.UsedQuota != 10 {
+		t.Fatalf("user after restore: %+v", u)
+	}
+	if ls, _ := r.s.Leases(); len(ls) != 0 {
+		t.Fatalf("leases after restore: %+v", ls)
+	}
+	if ns, _ := r.s.Nodes(); len(ns) != 0 {
+		t.Fatalf("members after restore: %+v", ns)
+	}
+	// The new cluster's log starts at 1 and applies normally.
+	r.index = 0
+	r.must(&UsageBatch{Node: "new", Records: []UsageRecord{usage(1, 1, 5)}})
+	if u := r.user(1); u.UsedQuota != 15 {
+		t.Fatalf("usage after restore: %+v", u)
+	}
+}

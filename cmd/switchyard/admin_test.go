@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -337,4 +338,53 @@ func TestClusterConfigValidation(t *testing.T) {
 	if strings.Contains(cfg.String(), "0123456789abcdef") {
 		t.Fatal("the cluster secret is printed")
 	}
+}
+
+// Backup and restore: `switchyard admin backup` saves a live node's state,
+// `switchyard restore` makes a new data directory of it, and the node
+// started there has every account, token, channel and log, and serves.
+func TestBackupRestore(t *testing.T) {
+	g, m := setup(t)
+	uid, access := g.newUser("frank", 1_000_000)
+	tok := g.newToken(access, map[string]any{"unlimited_quota": true})
+	chat := `{"model":"test-model","messages":[{"role":"user","content":"hi"}]}`
+	for i := 0; i < 3; i++ {
+		if resp, _ := g.post("/v1/chat/completions", tok.Key, chat); resp.StatusCode != 200 {
+			t.Fatalf("chat: %d", resp.StatusCode)
+		}
+	}
+	waitFor(t, 5*time.Second, "usage applied", func() bool { return g.user(uid).UsedQuota == 3*chatCharge })
+
+	file := filepath.Join(t.TempDir(), "state.backup")
+	env := func(k string) string {
+		return map[string]string{"SWITCHYARD_URL": g.base, "SWITCHYARD_ADMIN_TOKEN": testAccess}[k]
+	}
+	var out, errOut strings.Builder
+	if code := adminCmd([]string{"backup", file}, env, &out, &errOut); code != 0 {
+		t.Fatalf("admin backup: %d %s", code, errOut.String())
+	}
+	noToken := func(string) string { return "" }
+	if code := adminCmd([]string{"backup", file + "2"}, noToken, &out, &errOut); code == 0 {
+		t.Fatal("backup without an access token")
+	}
+
+	dir := t.TempDir()
+	if code := restoreCmd([]string{"--data", dir, file}, &out, &errOut); code != 0 {
+		t.Fatalf("restore: %d %s", code, errOut.String())
+	}
+	if code := restoreCmd([]string{"--data", dir, file}, &out, &errOut); code == 0 {
+		t.Fatal("restore over an existing node")
+	}
+	r := startGateway(t, dir)
+	if u := r.user(uid); u.UsedQuota != 3*chatCharge || u.Quota != 1_000_000-3*chatCharge {
+		t.Fatalf("restored user: %+v", u)
+	}
+	if s := r.statQuota("username=frank"); s != 3*chatCharge {
+		t.Fatalf("restored logs sum to %d", s)
+	}
+	before := m.count.Load()
+	if resp, _ := r.post("/v1/chat/completions", tok.Key, chat); resp.StatusCode != 200 || m.count.Load() != before+1 {
+		t.Fatalf("chat on the restored node: %d", resp.StatusCode)
+	}
+	waitFor(t, 5*time.Second, "usage on the restored node", func() bool { return r.user(uid).UsedQuota == 4*chatCharge })
 }

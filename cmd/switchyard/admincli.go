@@ -9,16 +9,20 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"os"
+	"path/filepath"
 	"strings"
 	"text/tabwriter"
 	"time"
 
 	"switchyard/admin"
+	"switchyard/storage"
 )
 
 const adminUsage = `Usage:
   switchyard admin [--url URL] cluster status        list the cluster's members
   switchyard admin [--url URL] cluster remove ID     remove member ID
+  switchyard admin [--url URL] backup FILE           save a copy of the replicated state
 
 The management access token (root) comes from SWITCHYARD_ADMIN_TOKEN; --url
 (or SWITCHYARD_URL) is any member's HTTP address (default http://127.0.0.1:3000).
@@ -62,9 +66,120 @@ func adminCmd(args []string, getenv func(string) string, out, errOut io.Writer) 
 		}
 		fmt.Fprintf(out, "removed %s\n", rest[2])
 		return 0
+	case len(rest) == 2 && rest[0] == "backup":
+		idx, err := c.download(ctx, "/api/cluster/backup", rest[1])
+		if err != nil {
+			fmt.Fprintln(errOut, "switchyard admin:", err)
+			return 1
+		}
+		fmt.Fprintf(out, "backup of applied index %s written to %s\n", idx, rest[1])
+		return 0
 	}
 	fs.Usage()
 	return 2
+}
+
+// download saves a streamed response to file (atomically) and returns the
+// applied index it reflects.
+func (c *apiClient) download(ctx context.Context, path, file string) (string, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, c.base+path, nil)
+	if err != nil {
+		return "", err
+	}
+	req.Header.Set("Authorization", c.token)
+	client := *c.http
+	client.Timeout = 0 // a large state takes long; ctx bounds it
+	resp, err := client.Do(req)
+	if err != nil {
+		return "", err
+	}
+	defer resp.Body.Close()
+	if resp.Header.Get("Content-Type") != "application/octet-stream" {
+		var env struct {
+			Message string `json:"message"`
+		}
+		_ = json.NewDecoder(io.LimitReader(resp.Body, 1<<20)).Decode(&env)
+		return "", fmt.Errorf("GET %s: HTTP %d: %s", path, resp.StatusCode, env.Message)
+	}
+	tmp := file + ".tmp"
+	f, err := os.OpenFile(tmp, os.O_CREATE|os.O_WRONLY|os.O_TRUNC, 0o600)
+	if err != nil {
+		return "", err
+	}
+	_, err = io.Copy(f, resp.Body)
+	if err == nil {
+		err = f.Sync()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Rename(tmp, file)
+	}
+	if err != nil {
+		_ = os.Remove(tmp)
+		return "", fmt.Errorf("backup: %w", err)
+	}
+	return resp.Header.Get("X-Switchyard-Applied-Index"), nil
+}
+
+const restoreUsage = `Usage: switchyard restore [--data DIR] FILE
+
+Creates the data directory of a new single-node cluster from a backup
+(switchyard admin backup). DIR must not hold a node yet. Start it with
+switchyard serve --data DIR; grow it with --join as usual.
+`
+
+// restoreCmd is `switchyard restore`.
+func restoreCmd(args []string, out, errOut io.Writer) int {
+	fs := flag.NewFlagSet("restore", flag.ContinueOnError)
+	fs.SetOutput(errOut)
+	fs.Usage = func() { fmt.Fprint(errOut, restoreUsage) }
+	data := fs.String("data", "./data", "data directory to create")
+	if err := fs.Parse(args); err != nil {
+		return 2
+	}
+	if fs.NArg() != 1 {
+		fs.Usage()
+		return 2
+	}
+	if err := restoreBackup(*data, fs.Arg(0)); err != nil {
+		fmt.Fprintln(errOut, "switchyard restore:", err)
+		return 1
+	}
+	fmt.Fprintf(out, "restored %s into %s; start it with: switchyard serve --data %s\n", fs.Arg(0), *data, *data)
+	return 0
+}
+
+func restoreBackup(data, file string) error {
+	for _, sub := range []string{"state", "local", "raft-snapshots"} {
+		if entries, err := os.ReadDir(filepath.Join(data, sub)); err == nil && len(entries) > 0 {
+			return fmt.Errorf("%s already holds a node (%s is not empty)", data, sub)
+		}
+	}
+	f, err := os.Open(file)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	if err := os.MkdirAll(data, 0o700); err != nil {
+		return err
+	}
+	st, err := storage.Open(filepath.Join(data, "state"), storage.Options{})
+	if err != nil {
+		return err
+	}
+	err = st.Restore(f)
+	if err == nil {
+		err = st.PrepareRestoredBackup()
+	}
+	if cerr := st.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		_ = os.RemoveAll(filepath.Join(data, "state"))
+	}
+	return err
 }
 
 func printClusterStatus(w io.Writer, st admin.ClusterStatus) {

@@ -173,5 +173,6 @@ func usage() {
 Usage:
   switchyard serve [flags]   run a node (switchyard serve --help lists every setting)
   switchyard admin …         manage a running cluster (switchyard admin --help)
+  switchyard restore …       create a data directory from a backup (switchyard restore --help)
   switchyard version         print the version`)
 }

@@ -20,6 +20,8 @@ func main() {
 	switch os.Args[1] {
 	case "serve":
 		os.Exit(serve(os.Args[2:]))
+	case "restore":
+		os.Exit(restoreCmd(os.Args[2:], os.Stdout, os.Stderr))
 	case "admin":
 		os.Exit(adminCmd(os.Args[2:], os.Getenv, os.Stdout, os.Stderr))
 	case "version":
