@@ -269,8 +269,10 @@ type LeasePolicy struct {
 	// Whole asks for the entire available balance (a single node, where
 	// nobody else can spend it). Default true in single-node mode.
 	Whole bool
-	// Chunk is what a node asks for when not Whole. Default 5,000,000
-	// ($10).
+	// Chunk is the most a node asks for when not Whole. Default
+	// 5,000,000 ($10). The state machine grants at most a fair share of
+	// what is free (1/cluster size, at least the reservation at hand), so
+	// that a small balance stays usable from every node.
 	Chunk int64
 	// TTL is how long a lease lives without renewal; a vanished node's
 	// lease returns to the balance after it. Default 10 minutes.
@@ -307,6 +309,8 @@ type Accounts struct {
 	// stopped is closed when the system stops: a caller waiting for an
 	// actor that will never answer gives up.
 	stopped <-chan struct{}
+	// nodes counts the cluster's members (for fair-share leases).
+	nodes func() int
 }
 
 // leaseWait bounds a request's wait for a lease through the cluster (the
@@ -326,11 +330,11 @@ func (a *Accounts) Reserve(ctx context.Context, r Reserve) (Reservation, error) 
 			return Reservation{}, err
 		}
 		if rep.refill {
-			tok := r.Token
+			tok, need := r.Token, r.Estimate
 			a.bg(func() {
 				ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 				defer cancel()
-				_ = a.requestLease(ctx, tok)
+				_ = a.requestLease(ctx, tok, need)
 			})
 		}
 		if !rep.needLease {
@@ -340,7 +344,7 @@ func (a *Accounts) Reserve(ctx context.Context, r Reserve) (Reservation, error) 
 			return Reservation{}, ErrInsufficientQuota
 		}
 		lctx, cancel := context.WithTimeout(ctx, leaseWait)
-		err = a.requestLease(lctx, r.Token)
+		err = a.requestLease(lctx, r.Token, r.Estimate)
 		cancel()
 		// The grant (if any) reached the actor before Propose returned;
 		// leaseDone releases the reservations that waited for it.
@@ -373,10 +377,15 @@ func (a *Accounts) ask(ctx context.Context, r *Reserve) (reserveReply, error) {
 	}
 }
 
-func (a *Accounts) requestLease(ctx context.Context, t *TokenInfo) error {
+// requestLease asks the cluster for the account's leases; need is the
+// estimate of the reservation that prompted it.
+func (a *Accounts) requestLease(ctx context.Context, t *TokenInfo, need int64) error {
 	req := &storage.LeaseRequest{
 		Node: a.node, UserID: t.UserID, WantUser: a.policy.want(),
-		ExpiresAt: time.Now().Add(a.policy.TTL).UnixMilli(),
+		ExpiresAt: time.Now().Add(a.policy.TTL).UnixMilli(), Need: max(need, 0),
+	}
+	if !a.policy.Whole && a.nodes != nil {
+		req.Nodes = a.nodes()
 	}
 	if !t.UnlimitedQuota {
 		req.TokenID, req.WantToken = t.ID, a.policy.want()

@@ -47,6 +47,9 @@ type Config struct {
 	// set and says no, the usage event is not built. Nil means always
 	// publish.
 	Subscribed func(subject string) bool
+	// ClusterSize counts the cluster's members; leases (when not Whole)
+	// are fair shares of a balance among them. Nil means 1.
+	ClusterSize func() int
 	// Logger receives warnings; required.
 	Logger *slog.Logger
 }
@@ -113,6 +116,7 @@ func New(cfg Config, store *storage.Store, local *storage.Local, prop storage.Pr
 		props:   s.accountProps,
 		bg:      func(f func()) { s.wg.Add(1); go func() { defer s.wg.Done(); f() }() },
 		stopped: s.stop,
+		nodes:   cfg.ClusterSize,
 	}
 	s.Shipper = NewShipper(cfg.Shipper, ob, prop, cfg.Node, hw, cfg.Logger)
 	s.Shipper.publish = cfg.Publish

@@ -512,10 +512,10 @@ func (t *tx) leaseRequest(c *LeaseRequest) Result {
 	if u == nil {
 		return Result{Err: ErrNotFound}
 	}
-	t.grant(LeaseUser, u.ID, c.Node, u.Quota, c.WantUser, c.ExpiresAt)
+	t.grant(LeaseUser, u.ID, c.Node, u.Quota, c.WantUser, c.ExpiresAt, c.Nodes, c.Need)
 	if c.TokenID != 0 {
 		if tok := t.token(c.TokenID); tok != nil && !tok.UnlimitedQuota {
-			t.grant(LeaseToken, tok.ID, c.Node, tok.RemainQuota, c.WantToken, c.ExpiresAt)
+			t.grant(LeaseToken, tok.ID, c.Node, tok.RemainQuota, c.WantToken, c.ExpiresAt, c.Nodes, c.Need)
 		}
 	}
 	return Result{ID: u.ID}
@@ -523,7 +523,11 @@ func (t *tx) leaseRequest(c *LeaseRequest) Result {
 
 // grant sets node's lease on an account to min(want, balance − what the
 // other nodes hold), never below zero, and stamps its expiry.
-func (t *tx) grant(kind LeaseKind, id int64, node string, balance, want, expires int64) {
+// grant sets node's lease on an account to min(want, what is free), where
+// free counts the node's own current lease. With nodes > 1 the grant is
+// also capped at a fair share: free/nodes, at least need, rounded up to a
+// multiple of need.
+func (t *tx) grant(kind LeaseKind, id int64, node string, balance, want, expires int64, nodes int, need int64) {
 	var others int64
 	for _, l := range t.leasesOf(kind, id) {
 		if l.Node != node {
@@ -533,6 +537,16 @@ func (t *tx) grant(kind LeaseKind, id int64, node string, balance, want, expires
 	avail := max(balance-others, 0)
 	if want < 0 {
 		want = 0
+	}
+	if nodes > 1 {
+		share := avail / int64(nodes)
+		if need > 0 {
+			share = max(share, need)
+			if r := share % need; r != 0 {
+				share += need - r
+			}
+		}
+		want = min(want, share)
 	}
 	if want == math.MaxInt64 || want > avail {
 		want = avail

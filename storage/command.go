@@ -314,6 +314,14 @@ type LeaseRequest struct {
 	WantUser  int64  `json:"want_user"`
 	WantToken int64  `json:"want_token"`
 	ExpiresAt int64  `json:"expires_at"` // Unix ms
+	// Nodes is the number of nodes that may want to serve the account;
+	// above 1 a grant is capped at a fair share of what is free (1/Nodes,
+	// but at least Need), so that small balances stay usable from every
+	// node. 0 or 1: no cap.
+	Nodes int `json:"nodes,omitempty"`
+	// Need is the reservation that prompted the request; a share is
+	// rounded up to whole multiples of it.
+	Need int64 `json:"need,omitempty"`
 }
 
 // LeaseRelease returns a node's leases on an account.

@@ -3,6 +3,7 @@ package storage
 import (
 	"bytes"
 	"errors"
+	"math"
 	"math/rand/v2"
 	"testing"
 
@@ -576,5 +577,47 @@ func TestPrepareRestoredBackup(t *testing.T) {
 	r.must(&UsageBatch{Node: "new", Records: []UsageRecord{usage(1, 1, 5)}})
 	if u := r.user(1); u.UsedQuota != 15 {
 		t.Fatalf("usage after restore: %+v", u)
+	}
+}
+
+// With Nodes set, a grant is a fair share of what is free (at least Need,
+// in whole multiples of it), so every node of a cluster can serve a small
+// balance.
+func TestLeaseFairShare(t *testing.T) {
+	h := newHarness(t)
+	h.setup(1000, 100)
+	lease := func(node string) int64 {
+		l, ok, err := h.s.Lease(LeaseUser, 1, node)
+		if err != nil || !ok {
+			t.Fatalf("lease of %s: %v %v", node, ok, err)
+		}
+		return l.Remaining
+	}
+	h.must(&LeaseRequest{Node: "a", UserID: 1, WantUser: 5000, ExpiresAt: 1 << 60, Nodes: 4, Need: 30})
+	if got := lease("a"); got != 270 { // 1000/4 = 250, rounded up to a multiple of 30
+		t.Fatalf("a: %d", got)
+	}
+	h.must(&LeaseRequest{Node: "b", UserID: 1, WantUser: 5000, ExpiresAt: 1 << 60, Nodes: 4, Need: 30})
+	if got := lease("b"); got != 210 { // 730/4 = 182 → 210
+		t.Fatalf("b: %d", got)
+	}
+	h.must(&LeaseRequest{Node: "c", UserID: 1, WantUser: 100, ExpiresAt: 1 << 60, Nodes: 4, Need: 30})
+	if got := lease("c"); got != 100 { // want is smaller than the share
+		t.Fatalf("c: %d", got)
+	}
+	// Need above the share: the node still gets what one request needs.
+	h.must(&LeaseRequest{Node: "d", UserID: 1, WantUser: 5000, ExpiresAt: 1 << 60, Nodes: 40, Need: 300})
+	if got := lease("d"); got != 300 {
+		t.Fatalf("d: %d", got)
+	}
+	// Never more than is free: 1000 - 270 - 210 - 100 - 300 = 120.
+	h.must(&LeaseRequest{Node: "e", UserID: 1, WantUser: 5000, ExpiresAt: 1 << 60, Nodes: 2, Need: 500})
+	if got := lease("e"); got != 120 {
+		t.Fatalf("e: %d", got)
+	}
+	// Without Nodes, the whole of what is free (single node).
+	h.must(&LeaseRequest{Node: "a", UserID: 1, WantUser: math.MaxInt64, ExpiresAt: 1 << 60})
+	if got := lease("a"); got != 270 {
+		t.Fatalf("a again: %d", got)
 	}
 }

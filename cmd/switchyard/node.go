@@ -84,6 +84,16 @@ func startNode(cfg Config, listener net.Listener, log *slog.Logger, out io.Write
 			return n.raft.Publish(subject, data)
 		},
 		Subscribed: func(subject string) bool { return n.raft != nil && n.raft.HasSubscribers(subject) },
+		ClusterSize: func() int {
+			if n.raft == nil {
+				return 1
+			}
+			ms, err := n.raft.Members()
+			if err != nil || len(ms) == 0 {
+				return 1
+			}
+			return len(ms)
+		},
 	}, n.store, n.local, prop)
 	if err != nil {
 		n.closeStores()
