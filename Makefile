@@ -4,7 +4,7 @@ PKGS    := ./...
 # Packages with concurrency run under the race detector.
 RACE    := ./storage/... ./cluster/... ./actors/... ./transport/... ./cmd/...
 
-.PHONY: help run build test test-race vet fmt lint bench fuzz ui check-imports
+.PHONY: help run build test test-race chaos vet fmt lint bench fuzz ui check-imports
 
 help: ## list targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-14s %s\n", $$1, $$2}'
@@ -21,6 +21,9 @@ test: vet ## run the whole test suite (what CI runs)
 
 test-race: ## race detector on the concurrent packages
 	$(GO) test -count=1 -race $(RACE)
+
+chaos: ## the cluster fault tests in their long form (several leader kills under load); the short form runs in `make test`
+	SWITCHYARD_CHAOS=long $(GO) test -count=1 -timeout 20m -v -run 'TestCluster|TestThreeNode|TestFiveNodes' ./cmd/switchyard
 
 vet: ## gofmt and go vet
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || (gofmt -l $$(git ls-files '*.go'); echo "gofmt needed"; exit 1)

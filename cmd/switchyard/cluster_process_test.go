@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"os"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -197,23 +198,20 @@ func TestClusterLeaderKill(t *testing.T) {
 	const initial = 50_000_000
 	uid, access := g.newUser("dora", initial)
 	tok := g.newToken(access, map[string]any{"unlimited_quota": true})
-	leaderID := clusterStatus(t, g).Leader
-	var victim *clusterNode
-	for _, n := range nodes {
-		if n.id == leaderID {
-			victim = n
-		}
-	}
-
 	type result struct {
 		at     time.Time
 		status int
+	}
+	type kill struct {
+		node *clusterNode
+		at   time.Time
 	}
 	var (
 		mu      sync.Mutex
 		results = map[string][]result{} // node id → answers in time order
 		ok      atomic.Int64
-		dead    atomic.Pointer[string]
+		down    sync.Map // node id → true while killed
+		kills   []kill
 	)
 	// The token reaches every node (within a second) before the load.
 	for _, n := range nodes {
@@ -229,22 +227,23 @@ func TestClusterLeaderKill(t *testing.T) {
 	var wg sync.WaitGroup
 	for w := 0; w < 6; w++ {
 		n := nodes[w%3]
+		base := "http://" + n.http // the same across the node's restarts
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
 			client := &http.Client{Timeout: 10 * time.Second}
-			for sent := 0; sent < 20000; sent++ {
+			for sent := 0; sent < 100000; sent++ {
 				time.Sleep(2 * time.Millisecond) // a steady load, not a flood
 				select {
 				case <-stop:
 					return
 				default:
 				}
-				if d := dead.Load(); d != nil && *d == n.id {
+				if _, isDown := down.Load(n.id); isDown {
 					time.Sleep(20 * time.Millisecond)
 					continue
 				}
-				st := chatOnce(client, n.p.base, tok.Key)
+				st := chatOnce(client, base, tok.Key)
 				if st == 200 {
 					ok.Add(1)
 				}
@@ -257,55 +256,85 @@ func TestClusterLeaderKill(t *testing.T) {
 			}
 		}()
 	}
-	time.Sleep(2 * time.Second)
-	dead.Store(&victim.id)
-	killed := time.Now()
-	victim.p.kill9()
-	time.Sleep(6 * time.Second)
-	victim.join = "" // a restarted member needs no --join
-	victim.start()
+	// Short (CI): one kill of the leader. SWITCHYARD_CHAOS=long (make
+	// chaos): four, each of whoever leads then.
+	rounds := 1
+	if os.Getenv("SWITCHYARD_CHAOS") == "long" {
+		rounds = 4
+	}
+	for r := 0; r < rounds; r++ {
+		time.Sleep(2 * time.Second)
+		var live *clusterNode
+		for _, n := range nodes {
+			if _, isDown := down.Load(n.id); !isDown {
+				live = n
+			}
+		}
+		leaderID := clusterStatus(t, live.p.gw()).Leader
+		var victim *clusterNode
+		for _, n := range nodes {
+			if n.id == leaderID {
+				victim = n
+			}
+		}
+		if victim == nil {
+			t.Fatalf("round %d: no leader", r)
+		}
+		down.Store(victim.id, true)
+		mu.Lock()
+		kills = append(kills, kill{victim, time.Now()})
+		mu.Unlock()
+		victim.p.kill9()
+		time.Sleep(6 * time.Second)
+		victim.join = "" // a restarted member needs no --join
+		victim.start()
+		down.Delete(victim.id)
+	}
 	time.Sleep(2 * time.Second)
 	close(stop)
 	wg.Wait()
 
-	// Survivors: failures only within 5 s after the kill, none afterwards.
+	// Survivors: a failure only within 5 s after a kill of another node.
 	for _, n := range nodes {
-		if n == victim {
-			continue
-		}
-		var lastFail time.Time
 		fails := 0
 		for _, r := range results[n.id] {
-			if r.status != 200 {
-				fails++
-				lastFail = r.at
-				if r.at.Before(killed) {
-					t.Fatalf("%s failed (%d) before the kill", n.id, r.status)
+			if r.status == 200 {
+				continue
+			}
+			fails++
+			explained := false
+			for _, k := range kills {
+				if k.node != n && r.at.After(k.at) && r.at.Sub(k.at) <= 5*time.Second {
+					explained = true
+				}
+				if k.node == n && r.at.After(k.at.Add(-time.Second)) && r.at.Before(k.at.Add(15*time.Second)) {
+					explained = true // the victim itself, around its own death and restart
 				}
 			}
+			if !explained {
+				t.Fatalf("%s failed (%d) at %v, not within 5 s of a kill %v", n.id, r.status, r.at, kills)
+			}
 		}
-		if fails > 0 && lastFail.Sub(killed) > 5*time.Second {
-			t.Fatalf("%s: %d failures, the last %v after the kill", n.id, fails, lastFail.Sub(killed))
-		}
-		if fails > 0 {
-			t.Logf("%s: %d requests, %d failed, the last %v after the kill", n.id, len(results[n.id]), fails, lastFail.Sub(killed).Round(time.Millisecond))
-		} else {
-			t.Logf("%s: %d requests, none failed", n.id, len(results[n.id]))
-		}
+		t.Logf("%s: %d requests, %d failed", n.id, len(results[n.id]), fails)
 	}
 	if ok.Load() < 100 {
 		t.Fatalf("only %d requests succeeded", ok.Load())
 	}
 
-	// Every node converges on the same money state.
-	var u userView
-	waitFor(t, 30*time.Second, "the nodes to agree on the user's balance", func() bool {
+	// Every node converges on the same money state, and it stops moving
+	// (restarted victims re-ship their outboxes after the load ended).
+	var u, prev userView
+	waitFor(t, 30*time.Second, "the nodes to agree on a settled balance", func() bool {
 		var views []userView
 		for _, n := range nodes {
 			views = append(views, n.p.gw().user(uid))
 		}
-		u = views[0]
-		return views[1] == u && views[2] == u
+		prev, u = u, views[0]
+		if views[1] != u || views[2] != u || prev != u {
+			time.Sleep(500 * time.Millisecond)
+			return false
+		}
+		return true
 	})
 	// Quota is neither created nor destroyed, and the logs add up.
 	if u.Quota+u.UsedQuota != initial {
@@ -324,15 +353,17 @@ func TestClusterLeaderKill(t *testing.T) {
 		t.Fatalf("billed %d quota for %d requests; %d answered", u.UsedQuota, u.RequestCount, ok.Load())
 	}
 	recent := 0
-	for _, r := range results[victim.id] {
-		if r.status == 200 && r.at.After(killed.Add(-100*time.Millisecond)) {
-			recent++
+	for _, k := range kills {
+		for _, r := range results[k.node.id] {
+			if r.status == 200 && r.at.After(k.at.Add(-100*time.Millisecond)) && !r.at.After(k.at) {
+				recent++
+			}
 		}
 	}
 	lost := ok.Load() - billed
-	t.Logf("answered %d, billed %d: the kill -9 lost %d (the victim answered %d in its last 100 ms)", ok.Load(), billed, lost, recent)
+	t.Logf("%d kills; answered %d, billed %d: the kills lost %d (the victims answered %d in their last 100 ms)", len(kills), ok.Load(), billed, lost, recent)
 	if lost > int64(recent) {
-		t.Fatalf("lost %d billed requests, more than the victim answered in its last 100 ms (%d)", lost, recent)
+		t.Fatalf("lost %d billed requests, more than the victims answered in their last 100 ms (%d)", lost, recent)
 	}
 }
 
