@@ -1,6 +1,8 @@
 package cluster
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
 	"log/slog"
 	"net"
@@ -52,10 +54,20 @@ func startBus(cfg *Config, log *slog.Logger) (*bus, error) {
 		opts.Host = "127.0.0.1"
 		opts.Port = server.RANDOM_PORT
 		opts.Cluster = server.ClusterOpts{Name: natsClusterName, Host: host, Port: port, Advertise: cfg.NATSAdvertise}
+		user, pass := routeCredentials(cfg.ClusterSecret)
+		if pass != "" {
+			// Routes authenticate with the cluster secret: a process that
+			// can reach the port but does not know the secret cannot join
+			// the bus (and so cannot forward commands to the leader).
+			opts.Cluster.Username, opts.Cluster.Password = user, pass
+		}
 		for _, r := range cfg.NATSRoutes {
 			u, err := routeURL(r)
 			if err != nil {
 				return nil, fmt.Errorf("nats route %q: %w", r, err)
+			}
+			if pass != "" {
+				u.User = url.UserPassword(user, pass)
 			}
 			opts.Routes = append(opts.Routes, u)
 		}
@@ -122,6 +134,16 @@ func splitHostPort(addr string) (string, int, error) {
 		port = server.RANDOM_PORT
 	}
 	return host, port, nil
+}
+
+// routeCredentials derives the NATS route user and password from the
+// cluster secret ("" when there is none).
+func routeCredentials(secret string) (user, pass string) {
+	if secret == "" {
+		return "", ""
+	}
+	sum := sha256.Sum256([]byte("switchyard nats route\x00" + secret))
+	return "switchyard", hex.EncodeToString(sum[:])
 }
 
 // routeURL accepts "host:port" or "nats://host:port".

@@ -62,6 +62,10 @@ type Config struct {
 	// port at all. Followers forward proposals over NATS, so every node of
 	// a multi-node cluster needs it. Default "".
 	NATSClusterAddr string
+	// ClusterSecret, when set, authenticates the NATS routes between
+	// nodes (every node must have the same). Default "": routes are not
+	// authenticated (single node, or tests).
+	ClusterSecret string
 	// NATSAdvertise is the route address other nodes dial, when
 	// NATSClusterAddr binds 0.0.0.0 (containers). Default: the bound
 	// address.

@@ -350,3 +350,25 @@ func TestNATSAdvertise(t *testing.T) {
 		t.Fatalf("NATSClusterAddr without advertise = %q", got)
 	}
 }
+
+// NATS routes authenticate with the cluster secret: a node with another
+// secret never joins the bus.
+func TestNATSRoutesNeedTheClusterSecret(t *testing.T) {
+	a := startNode(t, clusterConfig(t, 0, nil, func(c *Config) { c.ClusterSecret = "secret-one-0123456789" }))
+	route := []string{a.node.NATSClusterAddr()}
+	intruder := startNode(t, clusterConfig(t, 1, route, func(c *Config) { c.ClusterSecret = "secret-two-0123456789" }))
+	if _, err := intruder.node.Subscribe("sy.test.intruder", func([]byte) {}); err != nil {
+		t.Fatal(err)
+	}
+	friend := startNode(t, clusterConfig(t, 2, route, func(c *Config) { c.ClusterSecret = "secret-one-0123456789" }))
+	if _, err := friend.node.Subscribe("sy.test.friend", func([]byte) {}); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, 5*time.Second, "the friend's subscription to reach a", func() bool {
+		return a.node.HasSubscribers("sy.test.friend")
+	})
+	time.Sleep(500 * time.Millisecond)
+	if a.node.HasSubscribers("sy.test.intruder") {
+		t.Fatal("a node with the wrong cluster secret joined the bus")
+	}
+}

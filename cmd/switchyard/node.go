@@ -104,6 +104,7 @@ func startNode(cfg Config, listener net.Listener, log *slog.Logger, out io.Write
 	if cfg.clustered() {
 		ccfg.RaftAddr, ccfg.RaftAdvertise = cfg.RaftAddr, cfg.RaftAdvertise
 		ccfg.NATSClusterAddr, ccfg.NATSAdvertise = cfg.NATSClusterAddr, cfg.NATSAdvertise
+		ccfg.ClusterSecret = cfg.ClusterSecret
 		if ccfg.NATSRoutes, err = loadPeers(cfg.Data); err != nil {
 			n.closeStores()
 			return nil, err
