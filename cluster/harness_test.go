@@ -183,6 +183,9 @@ type testCluster struct {
 	nodes []*testNode
 }
 
+// testSecret is the cluster secret of the test clusters.
+const testSecret = "test-cluster-secret-0123456789"
+
 func clusterConfig(t testing.TB, i int, routes []string, tweak func(*Config)) Config {
 	cfg := Config{
 		NodeID:          fmt.Sprintf("n%d", i+1),
@@ -191,6 +194,8 @@ func clusterConfig(t testing.TB, i int, routes []string, tweak func(*Config)) Co
 		NATSClusterAddr: "127.0.0.1:0",
 		NATSRoutes:      routes,
 		Bootstrap:       i == 0,
+		// As in production: Raft connections and NATS routes authenticate.
+		ClusterSecret: testSecret,
 	}
 	fastTimings(&cfg)
 	if tweak != nil {

@@ -62,9 +62,9 @@ type Config struct {
 	// port at all. Followers forward proposals over NATS, so every node of
 	// a multi-node cluster needs it. Default "".
 	NATSClusterAddr string
-	// ClusterSecret, when set, authenticates the NATS routes between
-	// nodes (every node must have the same). Default "": routes are not
-	// authenticated (single node, or tests).
+	// ClusterSecret, when set, authenticates the Raft connections and the
+	// NATS routes between nodes (every node must have the same). Default
+	// "": neither is authenticated (single node, or tests).
 	ClusterSecret string
 	// NATSAdvertise is the route address other nodes dial, when
 	// NATSClusterAddr binds 0.0.0.0 (containers). Default: the bound
@@ -305,6 +305,15 @@ func newTransport(cfg *Config, hlog hclog.Logger) (closingTransport, error) {
 			return nil, err
 		}
 		adv = a
+	}
+	if cfg.ClusterSecret != "" {
+		stream, err := newAuthStream(cfg.RaftAddr, adv, cfg.ClusterSecret)
+		if err != nil {
+			return nil, err
+		}
+		return raft.NewNetworkTransportWithConfig(&raft.NetworkTransportConfig{
+			Stream: stream, MaxPool: 3, Timeout: 10 * time.Second, Logger: hlog,
+		}), nil
 	}
 	return raft.NewTCPTransportWithLogger(cfg.RaftAddr, adv, 3, 10*time.Second, hlog)
 }

@@ -193,6 +193,7 @@ func TestSingleNodeBecomesCluster(t *testing.T) {
 
 	cfg.RaftAddr = "127.0.0.1:0"
 	cfg.NATSClusterAddr = "127.0.0.1:0"
+	cfg.ClusterSecret = testSecret
 	fastTimings(&cfg)
 	tn = startNode(t, cfg)
 	waitFor(t, 10*time.Second, "leader with its TCP address", func() bool {
