@@ -2,9 +2,11 @@ package cluster
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -235,4 +237,49 @@ func TestClusterStatus(t *testing.T) {
 	if _, err := asker.node.PeerStatus(ctx, "nobody"); err == nil {
 		t.Fatal("status of an unknown member answered")
 	}
+}
+
+// Issue 3, acceptance 3 (the cluster's half): a node cut off from the
+// majority knows no leader, refuses writes with a clear error instead of
+// forwarding them (it could not apply them), the majority keeps
+// committing, and the node converges after the heal.
+func TestClusterMinorityPartition(t *testing.T) {
+	faults := &Faults{}
+	c := &testCluster{t: t}
+	first := c.add(clusterConfig(t, 0, nil, nil), false)
+	waitFor(t, 10*time.Second, "first node to lead", first.node.IsLeader)
+	c.add(clusterConfig(t, 1, []string{first.node.NATSClusterAddr()}, nil), true)
+	minority := c.add(clusterConfig(t, 2, []string{first.node.NATSClusterAddr()}, func(cfg *Config) { cfg.Faults = faults }), true)
+	c.waitStable(3)
+	propose(t, minority.node, setOption("before", "1"))
+	c.converged()
+
+	faults.Cut("n1", "n2")
+	waitFor(t, 10*time.Second, "the cut-off node to lose its leader", func() bool { return minority.node.LeaderID() == "" })
+	// Past the election window the node refuses at once.
+	time.Sleep(3*minority.cfg.HeartbeatTimeout + minority.cfg.ElectionTimeout)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	start := time.Now()
+	_, err := minority.node.Propose(ctx, setOption("during", "minority"))
+	cancel()
+	if !errors.Is(err, ErrNoLeader) || !strings.Contains(err.Error(), "cut off") {
+		t.Fatalf("write on the cut-off node: %v", err)
+	}
+	if waited := time.Since(start); waited > time.Second {
+		t.Fatalf("the refusal took %v", waited)
+	}
+	majority := c.nodes[1]
+	propose(t, majority.node, setOption("during", "majority"))
+	if got := minority.option("during"); got != "" {
+		t.Fatalf("the cut-off node applied %q during the partition", got)
+	}
+
+	faults.Heal()
+	waitFor(t, 15*time.Second, "the healed node to find the leader", func() bool { return minority.node.LeaderID() != "" })
+	c.converged()
+	if got := minority.option("during"); got != "majority" {
+		t.Fatalf("after the heal: during = %q", got)
+	}
+	propose(t, minority.node, setOption("after", "healed"))
+	c.converged()
 }

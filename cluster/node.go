@@ -62,6 +62,9 @@ type Config struct {
 	// port at all. Followers forward proposals over NATS, so every node of
 	// a multi-node cluster needs it. Default "".
 	NATSClusterAddr string
+	// Faults (tests only) cuts Raft links to chosen peers; it needs
+	// ClusterSecret. Default nil.
+	Faults *Faults
 	// ClusterSecret, when set, authenticates the Raft connections and the
 	// NATS routes between nodes (every node must have the same). Default
 	// "": neither is authenticated (single node, or tests).
@@ -307,7 +310,7 @@ func newTransport(cfg *Config, hlog hclog.Logger) (closingTransport, error) {
 		adv = a
 	}
 	if cfg.ClusterSecret != "" {
-		stream, err := newAuthStream(cfg.RaftAddr, adv, cfg.ClusterSecret)
+		stream, err := newAuthStream(cfg.RaftAddr, adv, cfg.ClusterSecret, cfg.NodeID, cfg.Faults)
 		if err != nil {
 			return nil, err
 		}

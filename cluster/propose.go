@@ -138,9 +138,22 @@ func (n *Node) toLeader(ctx context.Context, subject string, payload []byte, loc
 	for {
 		var idx uint64
 		var err error
-		if n.IsLeader() {
+		switch {
+		case n.IsLeader():
 			idx, err = local()
-		} else {
+		case subject == SubjectPropose && n.LeaderID() == "":
+			// Raft here knows no leader (an election, or this node is cut
+			// off from the majority): forwarding over NATS could still
+			// commit the command, but this node could not apply it and
+			// would answer with a timeout for a write that happened.
+			// Past a few heartbeats without a leader it is not an
+			// election any more: refuse at once. (Membership changes are
+			// forwarded regardless: a joining node knows no leader yet.)
+			if since := time.Since(n.raft.LastContact()); !n.raft.LastContact().IsZero() && since > 3*n.cfg.HeartbeatTimeout+n.cfg.ElectionTimeout {
+				return 0, fmt.Errorf("%w: no contact with a leader for %s (this node may be cut off from the majority)", ErrNoLeader, since.Round(time.Second))
+			}
+			err = ErrNoLeader
+		default:
 			idx, err = n.forward(ctx, subject, payload)
 		}
 		if err == nil {

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"sync"
 	"time"
 
 	"github.com/hashicorp/raft"
@@ -19,11 +20,12 @@ import (
 // port without the secret cannot send Raft messages (vote, append entries)
 // nor receive the log.
 //
-// The handshake, on each new connection:
+// The handshake, on each new connection (ids are node ids, one length
+// byte then the bytes):
 //
-//	server → client  "SYRAFT1" + 16-byte challenge cs
-//	client → server  HMAC(key, "client" ‖ cs) + 16-byte challenge cc
-//	server → client  HMAC(key, "server" ‖ cc)
+//	server → client  "SYRAFT1" + 16-byte challenge cs + server id
+//	client → server  HMAC(key, "client" ‖ cs ‖ client id) + 16-byte challenge cc + client id
+//	server → client  HMAC(key, "server" ‖ cc ‖ server id)
 //
 // where key is derived from the cluster secret. It authenticates; it does
 // not encrypt.
@@ -31,6 +33,8 @@ type authStream struct {
 	net.Listener
 	advertise net.Addr
 	key       []byte
+	self      string  // this node's id, told to the other end
+	faults    *Faults // test hook; nil in production
 }
 
 const (
@@ -47,7 +51,7 @@ func raftKey(secret string) []byte {
 	return sum[:]
 }
 
-func newAuthStream(bind string, advertise net.Addr, secret string) (*authStream, error) {
+func newAuthStream(bind string, advertise net.Addr, secret, self string, faults *Faults) (*authStream, error) {
 	ln, err := net.Listen("tcp", bind)
 	if err != nil {
 		return nil, err
@@ -59,7 +63,7 @@ func newAuthStream(bind string, advertise net.Addr, secret string) (*authStream,
 		ln.Close()
 		return nil, fmt.Errorf("raft address %s is not advertisable (set the advertise address)", advertise)
 	}
-	return &authStream{Listener: ln, advertise: advertise, key: raftKey(secret)}, nil
+	return &authStream{Listener: ln, advertise: advertise, key: raftKey(secret), self: self, faults: faults}, nil
 }
 
 // Addr is the address other nodes dial.
@@ -95,18 +99,51 @@ func (s *authStream) serverHandshake(c net.Conn) error {
 	if _, err := rand.Read(cs); err != nil {
 		return err
 	}
-	if _, err := c.Write(append([]byte(raftAuthMagic), cs...)); err != nil {
+	if _, err := c.Write(appendID(append([]byte(raftAuthMagic), cs...), s.self)); err != nil {
 		return err
 	}
 	in := make([]byte, sha256.Size+raftAuthNonce)
 	if _, err := io.ReadFull(c, in); err != nil {
 		return err
 	}
-	if !hmac.Equal(in[:sha256.Size], s.mac("client", cs)) {
+	peer, err := readID(c)
+	if err != nil {
+		return err
+	}
+	if !hmac.Equal(in[:sha256.Size], s.mac("client", append(cs, peer...))) {
 		return errRaftAuth
 	}
-	_, err := c.Write(s.mac("server", in[sha256.Size:]))
-	return err
+	if s.faults.blocked(peer) {
+		return errLinkCut
+	}
+	if _, err := c.Write(s.mac("server", append(in[sha256.Size:], s.self...))); err != nil {
+		return err
+	}
+	s.faults.track(peer, c)
+	return nil
+}
+
+// errLinkCut refuses a connection to or from a peer a test cut off.
+var errLinkCut = errors.New("raft link cut (fault injection)")
+
+// appendID appends a node id (one length byte, then the id).
+func appendID(b []byte, id string) []byte {
+	if len(id) > 255 {
+		id = id[:255]
+	}
+	return append(append(b, byte(len(id))), id...)
+}
+
+func readID(r io.Reader) (string, error) {
+	var n [1]byte
+	if _, err := io.ReadFull(r, n[:]); err != nil {
+		return "", err
+	}
+	b := make([]byte, n[0])
+	if _, err := io.ReadFull(r, b); err != nil {
+		return "", err
+	}
+	return string(b), nil
 }
 
 // Dial connects to another node and proves the secret both ways.
@@ -135,19 +172,88 @@ func (s *authStream) clientHandshake(c net.Conn, timeout time.Duration) error {
 	if string(hello[:len(raftAuthMagic)]) != raftAuthMagic {
 		return errors.New("not a switchyard raft port")
 	}
+	peer, err := readID(c)
+	if err != nil {
+		return err
+	}
+	if s.faults.blocked(peer) {
+		return errLinkCut
+	}
 	cc := make([]byte, raftAuthNonce)
 	if _, err := rand.Read(cc); err != nil {
 		return err
 	}
-	if _, err := c.Write(append(s.mac("client", hello[len(raftAuthMagic):]), cc...)); err != nil {
+	cs := hello[len(raftAuthMagic):]
+	if _, err := c.Write(appendID(append(s.mac("client", append(cs, s.self...)), cc...), s.self)); err != nil {
 		return err
 	}
 	proof := make([]byte, sha256.Size)
 	if _, err := io.ReadFull(c, proof); err != nil {
 		return errRaftAuth // the server closed: it rejected our proof
 	}
-	if !hmac.Equal(proof, s.mac("server", cc)) {
+	if !hmac.Equal(proof, s.mac("server", append(cc, peer...))) {
 		return errRaftAuth
 	}
+	s.faults.track(peer, c)
 	return nil
+}
+
+// Faults cuts a node's Raft links to chosen peers, for partition tests:
+// connections to or from them are refused and the open ones are closed.
+// The zero value cuts nothing. Safe for concurrent use; a nil *Faults (in
+// production) does nothing.
+type Faults struct {
+	mu    sync.Mutex
+	cut   map[string]bool
+	conns map[string][]net.Conn
+}
+
+// Cut isolates this node from peers (node ids).
+func (f *Faults) Cut(peers ...string) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.cut == nil {
+		f.cut = map[string]bool{}
+	}
+	for _, p := range peers {
+		f.cut[p] = true
+		for _, c := range f.conns[p] {
+			c.Close()
+		}
+		delete(f.conns, p)
+	}
+}
+
+// Heal restores every link.
+func (f *Faults) Heal() {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.cut = nil
+}
+
+func (f *Faults) blocked(peer string) bool {
+	if f == nil {
+		return false
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.cut[peer]
+}
+
+func (f *Faults) track(peer string, c net.Conn) {
+	if f == nil {
+		return
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.conns == nil {
+		f.conns = map[string][]net.Conn{}
+	}
+	live := f.conns[peer][:0]
+	for _, old := range f.conns[peer] {
+		if old != c {
+			live = append(live, old)
+		}
+	}
+	f.conns[peer] = append(live, c)
 }

@@ -10,7 +10,7 @@ import (
 )
 
 func TestRaftStreamAuthentication(t *testing.T) {
-	server, err := newAuthStream("127.0.0.1:0", nil, "the-secret-0123456789")
+	server, err := newAuthStream("127.0.0.1:0", nil, "the-secret-0123456789", "s", nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -28,7 +28,7 @@ func TestRaftStreamAuthentication(t *testing.T) {
 	}()
 	addr := raft.ServerAddress(server.Addr().String())
 
-	friend, err := newAuthStream("127.0.0.1:0", nil, "the-secret-0123456789")
+	friend, err := newAuthStream("127.0.0.1:0", nil, "the-secret-0123456789", "f", nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -48,7 +48,7 @@ func TestRaftStreamAuthentication(t *testing.T) {
 		t.Fatalf("after the handshake: %q, %v", buf, err)
 	}
 
-	stranger, err := newAuthStream("127.0.0.1:0", nil, "another-secret-0123456789")
+	stranger, err := newAuthStream("127.0.0.1:0", nil, "another-secret-0123456789", "x", nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -70,7 +70,7 @@ func TestRaftStreamAuthentication(t *testing.T) {
 	case <-time.After(300 * time.Millisecond):
 	}
 
-	if _, err := newAuthStream("0.0.0.0:0", nil, "s"); err == nil {
+	if _, err := newAuthStream("0.0.0.0:0", nil, "s", "z", nil); err == nil {
 		t.Fatal("an unspecified bind address without an advertise address was accepted")
 	}
 }
