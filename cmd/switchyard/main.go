@@ -54,6 +54,7 @@ func serve(args []string) int {
 		// half as often costs some memory and saves CPU on every request.
 		debug.SetGCPercent(200)
 	}
+	quietHertz()
 	log.Info("starting", "version", version, "config", cfg.String())
 	n, err := startNode(cfg, nil, log, os.Stdout)
 	if err != nil {

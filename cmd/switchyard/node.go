@@ -55,12 +55,16 @@ func (l *lazyProposer) Propose(ctx context.Context, c storage.Command) (storage.
 	return l.p.Propose(ctx, c)
 }
 
+// quietHertz keeps Hertz's process-wide logger to warnings. Call it once,
+// before any node starts (it is not safe while a server logs).
+func quietHertz() { hlog.SetLevel(hlog.LevelWarn) }
+
 // startNode opens the data directory and starts serving. listener may be
 // nil (cfg.Listen is used). out receives the one-time root password.
-func startNode(cfg Config, listener net.Listener, log *slog.Logger, out io.Writer) (*node, error) {
+//
+// tweaks adjust the cluster configuration (tests inject faults with them).
+func startNode(cfg Config, listener net.Listener, log *slog.Logger, out io.Writer, tweaks ...func(*cluster.Config)) (*node, error) {
 	n := &node{cfg: cfg, log: log, done: make(chan error, 1)}
-	// Hertz logs through its own global logger; keep it to warnings.
-	hlog.SetLevel(hlog.LevelWarn)
 	if err := os.MkdirAll(cfg.Data, 0o700); err != nil {
 		return nil, err
 	}
@@ -123,6 +127,9 @@ func startNode(cfg Config, listener net.Listener, log *slog.Logger, out io.Write
 			}
 			ccfg.NATSRoutes = union(ccfg.NATSRoutes, routes)
 		}
+	}
+	for _, tw := range tweaks {
+		tw(&ccfg)
 	}
 	n.raft, err = cluster.Open(ccfg, n.store, n.local)
 	if err != nil {

@@ -24,6 +24,7 @@ func TestMain(m *testing.M) {
 	if os.Getenv("SWITCHYARD_TEST_SERVE") == "1" {
 		os.Exit(serve(os.Args[1:]))
 	}
+	quietHertz()
 	os.Exit(m.Run())
 }
 
