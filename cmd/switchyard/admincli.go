@@ -48,19 +48,19 @@ func adminCmd(args []string, getenv func(string) string, out, errOut io.Writer) 
 		fmt.Fprintln(errOut, "switchyard admin: set SWITCHYARD_ADMIN_TOKEN to a root access token")
 		return 2
 	}
-	c := &apiClient{base: strings.TrimRight(*url, "/"), token: token, http: &http.Client{Timeout: 30 * time.Second}}
+	c := &apiClient{base: strings.TrimRight(*url, "/"), authKey: "Authorization", authVal: token, http: &http.Client{Timeout: 30 * time.Second}}
 	ctx := context.Background()
 	switch {
 	case len(rest) == 2 && rest[0] == "cluster" && rest[1] == "status":
 		var st admin.ClusterStatus
-		if err := c.call(ctx, http.MethodGet, "/api/cluster/status", &st); err != nil {
+		if err := c.call(ctx, http.MethodGet, "/api/cluster/status", nil, &st); err != nil {
 			fmt.Fprintln(errOut, "switchyard admin:", err)
 			return 1
 		}
 		printClusterStatus(out, st)
 		return 0
 	case len(rest) == 3 && rest[0] == "cluster" && rest[1] == "remove":
-		if err := c.call(ctx, http.MethodDelete, "/api/cluster/node/"+rest[2], nil); err != nil {
+		if err := c.call(ctx, http.MethodDelete, "/api/cluster/node/"+rest[2], nil, nil); err != nil {
 			fmt.Fprintln(errOut, "switchyard admin:", err)
 			return 1
 		}
@@ -86,7 +86,7 @@ func (c *apiClient) download(ctx context.Context, path, file string) (string, er
 	if err != nil {
 		return "", err
 	}
-	req.Header.Set("Authorization", c.token)
+	req.Header.Set(c.authKey, c.authVal)
 	client := *c.http
 	client.Timeout = 0 // a large state takes long; ctx bounds it
 	resp, err := client.Do(req)
@@ -192,18 +192,32 @@ func printClusterStatus(w io.Writer, st admin.ClusterStatus) {
 	tw.Flush()
 }
 
-// apiClient calls the management API with an access token.
+// apiClient calls a node's /api routes and decodes the {success, message,
+// data} envelope. The management CLI authenticates with an access token,
+// joining nodes with the cluster secret.
 type apiClient struct {
-	base, token string
-	http        *http.Client
+	base             string
+	authKey, authVal string // the authentication header
+	http             *http.Client
 }
 
-func (c *apiClient) call(ctx context.Context, method, path string, out any) error {
-	req, err := http.NewRequestWithContext(ctx, method, c.base+path, bytes.NewReader(nil))
+// call sends body (JSON, when not nil) and decodes the envelope's data
+// into out (when not nil).
+func (c *apiClient) call(ctx context.Context, method, path string, body, out any) error {
+	var rd io.Reader
+	if body != nil {
+		b, err := json.Marshal(body)
+		if err != nil {
+			return err
+		}
+		rd = bytes.NewReader(b)
+	}
+	req, err := http.NewRequestWithContext(ctx, method, c.base+path, rd)
 	if err != nil {
 		return err
 	}
-	req.Header.Set("Authorization", c.token)
+	req.Header.Set(c.authKey, c.authVal)
+	req.Header.Set("Content-Type", "application/json")
 	resp, err := c.http.Do(req)
 	if err != nil {
 		return err
@@ -220,7 +234,7 @@ func (c *apiClient) call(ctx context.Context, method, path string, out any) erro
 	if !env.Success {
 		return errors.New(env.Message)
 	}
-	if out != nil {
+	if out != nil && len(env.Data) > 0 {
 		return json.Unmarshal(env.Data, out)
 	}
 	return nil

@@ -1,12 +1,10 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"net"
 	"net/http"
@@ -73,54 +71,17 @@ func union(a, b []string) []string {
 	return out
 }
 
-// joinClient calls a member's node-to-node routes.
+// joinClient calls a member's node-to-node routes (cluster secret).
 type joinClient struct {
-	base   string
-	secret string
-	http   *http.Client
-	log    *slog.Logger
+	*apiClient
+	log *slog.Logger
 }
 
 func newJoinClient(joinURL, secret string, log *slog.Logger) *joinClient {
-	return &joinClient{base: strings.TrimRight(joinURL, "/"), secret: secret, http: &http.Client{Timeout: 70 * time.Second}, log: log}
-}
-
-// call does one request and decodes the envelope's data into out.
-func (j *joinClient) call(ctx context.Context, method, path string, body, out any) error {
-	var rd io.Reader
-	if body != nil {
-		b, err := json.Marshal(body)
-		if err != nil {
-			return err
-		}
-		rd = bytes.NewReader(b)
-	}
-	req, err := http.NewRequestWithContext(ctx, method, j.base+path, rd)
-	if err != nil {
-		return err
-	}
-	req.Header.Set(admin.HeaderClusterSecret, j.secret)
-	req.Header.Set("Content-Type", "application/json")
-	resp, err := j.http.Do(req)
-	if err != nil {
-		return err
-	}
-	defer resp.Body.Close()
-	var env struct {
-		Success bool            `json:"success"`
-		Message string          `json:"message"`
-		Data    json.RawMessage `json:"data"`
-	}
-	if err := json.NewDecoder(io.LimitReader(resp.Body, 1<<20)).Decode(&env); err != nil {
-		return fmt.Errorf("%s %s: HTTP %d: %w", method, path, resp.StatusCode, err)
-	}
-	if !env.Success {
-		return fmt.Errorf("%s %s: %s", method, path, env.Message)
-	}
-	if out != nil && len(env.Data) > 0 {
-		return json.Unmarshal(env.Data, out)
-	}
-	return nil
+	return &joinClient{apiClient: &apiClient{
+		base: strings.TrimRight(joinURL, "/"), authKey: admin.HeaderClusterSecret, authVal: secret,
+		http: &http.Client{Timeout: 70 * time.Second},
+	}, log: log}
 }
 
 // retry calls f until it succeeds or ctx ends (a member may still be
