@@ -26,9 +26,9 @@ type Config struct {
 	RaftAdvertise   string `flag:"raft-advertise" help:"Raft address other nodes dial, when --raft-addr binds 0.0.0.0"`
 	NATSClusterAddr string `flag:"nats-cluster-addr" help:"host:port where the embedded NATS server takes routes from other nodes"`
 	NATSAdvertise   string `flag:"nats-advertise" help:"NATS route address other nodes dial, when --nats-cluster-addr binds 0.0.0.0"`
-	HTTPAdvertise   string `flag:"http-advertise" help:"HTTP address of this node as other nodes and operators reach it (default: --listen's port on --raft-addr's host)"`
+	HTTPAdvertise   string `flag:"http-advertise" help:"HTTP address of this node as other nodes and operators reach it; empty: --listen's port on the Raft host"`
 	Join            string `flag:"join" help:"HTTP URL of any cluster member to join (first start; harmless later)"`
-	ClusterSecret   string `flag:"cluster-secret" secret:"true" help:"shared secret that authenticates nodes joining the cluster (prefer the environment variable)"`
+	ClusterSecret   string `flag:"cluster-secret" secret:"true" help:"shared secret (16+ characters) that authenticates joins, Raft and NATS between nodes (prefer the environment variable)"`
 	// Secrets: environment only, so they never show in a process list.
 	RootPassword    string `env:"ROOT_PASSWORD" secret:"true" help:"initial root password on first start (generated and printed when empty)"`
 	RootAccessToken string `env:"ROOT_ACCESS_TOKEN" secret:"true" help:"initial root management access token on first start"`
