@@ -5,6 +5,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
+	"path/filepath"
+	"sync/atomic"
+	"time"
 
 	"github.com/hashicorp/raft"
 
@@ -19,6 +23,9 @@ import (
 // a Pebble snapshot and Persist does the writing.
 type fsm struct {
 	store *storage.Store
+	// checkpoints is where snapshots keep their Pebble checkpoints.
+	checkpoints string
+	seq         atomic.Uint64
 }
 
 var _ raft.BatchingFSM = (*fsm)(nil)
@@ -52,16 +59,23 @@ func (f *fsm) ApplyBatch(logs []*raft.Log) []any {
 // completeness of the raft.FSM interface.
 func (f *fsm) Apply(l *raft.Log) any { return f.ApplyBatch([]*raft.Log{l})[0] }
 
-// Snapshot pins the current state in O(1) (it blocks applies while it runs).
+// Snapshot takes a Pebble checkpoint of the state (hard links: O(files),
+// not O(state)); Raft calls it on the FSM goroutine, between applies.
 func (f *fsm) Snapshot() (raft.FSMSnapshot, error) {
-	sn, err := f.store.Snapshot()
-	if err != nil {
+	dir := filepath.Join(f.checkpoints, fmt.Sprintf("%d-%d", time.Now().UnixNano(), f.seq.Add(1)))
+	if err := os.MkdirAll(f.checkpoints, 0o700); err != nil {
 		return nil, err
 	}
-	return &fsmSnapshot{snap: sn}, nil
+	idx, err := f.store.Checkpoint(dir)
+	if err != nil {
+		_ = os.RemoveAll(dir)
+		return nil, err
+	}
+	return &fsmSnapshot{dir: dir, index: idx, checkpoints: f.checkpoints}, nil
 }
 
-// Restore replaces the whole state with a snapshot written by Persist.
+// Restore replaces the whole state with a snapshot stream (header, then
+// what storage.Snapshot.WriteTo writes).
 func (f *fsm) Restore(rc io.ReadCloser) error {
 	defer rc.Close()
 	if _, err := readSnapshotHeader(rc); err != nil {
@@ -70,26 +84,30 @@ func (f *fsm) Restore(rc io.ReadCloser) error {
 	return f.store.Restore(rc)
 }
 
-// fsmSnapshot streams a pinned state into a Raft snapshot sink.
+// fsmSnapshot is a checkpoint on its way into a Raft snapshot.
 type fsmSnapshot struct {
-	snap *storage.Snapshot
+	dir, checkpoints string
+	index            uint64
 }
 
-// Persist writes the snapshot header and the state. On error the sink is
-// cancelled so that Raft discards the partial snapshot.
+// Persist writes the snapshot header and a reference to the checkpoint
+// (not the data: checkpointStore.Open streams it when a follower needs
+// it). On error the sink is cancelled so that Raft discards the snapshot.
 func (s *fsmSnapshot) Persist(sink raft.SnapshotSink) error {
-	err := writeSnapshotHeader(sink, s.snap.Index())
+	err := writeSnapshotHeader(sink, s.index)
 	if err == nil {
-		_, err = s.snap.WriteTo(sink)
+		_, err = sink.Write([]byte(checkpointMarker + filepath.Base(s.dir)))
 	}
 	if err != nil {
+		_ = os.RemoveAll(s.dir)
 		return errors.Join(fmt.Errorf("persist snapshot: %w", err), sink.Cancel())
 	}
 	return sink.Close()
 }
 
-// Release unpins the state.
-func (s *fsmSnapshot) Release() { _ = s.snap.Close() }
+// Release does nothing: the checkpoint lives as long as its snapshot
+// (checkpointStore removes checkpoints no snapshot refers to).
+func (s *fsmSnapshot) Release() {}
 
 // A Raft snapshot starts with a small header carrying the store's own
 // applied index. It can be lower than the Raft index of the snapshot

@@ -200,10 +200,12 @@ func Open(cfg Config, store *storage.Store, local *storage.Local) (*Node, error)
 	log := cfg.Logger.With("node", cfg.NodeID)
 	hlog := newHclogBridge(log, "raft")
 
-	snaps, err := raft.NewFileSnapshotStoreWithLogger(filepath.Join(cfg.Dir, "raft-snapshots"), 2, hlog)
+	files, err := raft.NewFileSnapshotStoreWithLogger(filepath.Join(cfg.Dir, "raft-snapshots"), 2, hlog)
 	if err != nil {
 		return nil, fmt.Errorf("cluster: snapshot store: %w", err)
 	}
+	checkpoints := filepath.Join(cfg.Dir, "raft-snapshots", "checkpoints")
+	snaps := newCheckpointStore(files, checkpoints)
 	if err := restoreIfBehind(snaps, store, log); err != nil {
 		return nil, fmt.Errorf("cluster: %w", err)
 	}
@@ -243,7 +245,7 @@ func Open(cfg Config, store *storage.Store, local *storage.Local) (*Node, error)
 		b.close()
 		return nil, fmt.Errorf("cluster: %w", err)
 	}
-	r, err := raft.NewRaft(rc, &fsm{store: store}, cached, logs, snaps, trans)
+	r, err := raft.NewRaft(rc, &fsm{store: store, checkpoints: checkpoints}, cached, logs, snaps, trans)
 	if err != nil {
 		_ = trans.Close()
 		b.close()
@@ -326,7 +328,7 @@ func newTransport(cfg *Config, hlog hclog.Logger) (closingTransport, error) {
 // the store normally persists its own state), but it does skip every entry
 // up to the snapshot's index on start, so a state directory lost or
 // replaced by an older one would otherwise silently miss those entries.
-func restoreIfBehind(snaps raft.SnapshotStore, store *storage.Store, log *slog.Logger) error {
+func restoreIfBehind(snaps *checkpointStore, store *storage.Store, log *slog.Logger) error {
 	metas, err := snaps.List()
 	if err != nil {
 		return fmt.Errorf("list raft snapshots: %w", err)
@@ -334,12 +336,14 @@ func restoreIfBehind(snaps raft.SnapshotStore, store *storage.Store, log *slog.L
 	if len(metas) == 0 {
 		return nil
 	}
-	_, rc, err := snaps.Open(metas[0].ID)
+	// The header alone says whether the state is behind; only then is the
+	// snapshot's state read.
+	_, raw, err := snaps.FileSnapshotStore.Open(metas[0].ID)
 	if err != nil {
 		return fmt.Errorf("open raft snapshot %s: %w", metas[0].ID, err)
 	}
-	defer rc.Close()
-	idx, err := readSnapshotHeader(rc)
+	idx, err := readSnapshotHeader(raw)
+	raw.Close()
 	if err != nil {
 		return fmt.Errorf("raft snapshot %s: %w", metas[0].ID, err)
 	}
@@ -348,6 +352,14 @@ func restoreIfBehind(snaps raft.SnapshotStore, store *storage.Store, log *slog.L
 	}
 	log.Warn("state store is behind the newest raft snapshot; restoring it",
 		"applied", store.AppliedIndex(), "snapshot_applied", idx, "snapshot", metas[0].ID)
+	_, rc, err := snaps.Open(metas[0].ID)
+	if err != nil {
+		return fmt.Errorf("open raft snapshot %s: %w", metas[0].ID, err)
+	}
+	defer rc.Close()
+	if _, err := readSnapshotHeader(rc); err != nil {
+		return fmt.Errorf("raft snapshot %s: %w", metas[0].ID, err)
+	}
 	if err := store.Restore(rc); err != nil {
 		return fmt.Errorf("restore raft snapshot %s: %w", metas[0].ID, err)
 	}

@@ -373,3 +373,36 @@ func TestNATSRoutesNeedTheClusterSecret(t *testing.T) {
 		t.Fatal("a node with the wrong cluster secret joined the bus")
 	}
 }
+
+// A Raft snapshot is a Pebble checkpoint (hard links) plus a reference in
+// the snapshot file, not a copy of the state; checkpoints that no retained
+// snapshot refers to are removed.
+func TestSnapshotsAreCheckpoints(t *testing.T) {
+	cfg := singleConfig(t)
+	cfg.TrailingLogs = 2
+	tn := startNode(t, cfg)
+	big := strings.Repeat("x", 4096)
+	for round := 0; round < 4; round++ {
+		for i := range 50 {
+			propose(t, tn.node, setOption(fmt.Sprintf("r%d-k%d", round, i), big))
+		}
+		if err := tn.node.Snapshot(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	snapDir := filepath.Join(cfg.Dir, "raft-snapshots", "snapshots")
+	snaps, err := os.ReadDir(snapDir)
+	if err != nil || len(snaps) != 2 {
+		t.Fatalf("retained snapshots: %d, %v", len(snaps), err)
+	}
+	for _, s := range snaps {
+		fi, err := os.Stat(filepath.Join(snapDir, s.Name(), "state.bin"))
+		if err != nil || fi.Size() > 1024 {
+			t.Fatalf("snapshot %s holds %d bytes (%v); want a reference, not the state (~800 KB)", s.Name(), fi.Size(), err)
+		}
+	}
+	ckpts, err := os.ReadDir(filepath.Join(cfg.Dir, "raft-snapshots", "checkpoints"))
+	if err != nil || len(ckpts) != 2 {
+		t.Fatalf("checkpoints: %d, %v; want one per retained snapshot", len(ckpts), err)
+	}
+}
