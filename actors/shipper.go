@@ -3,10 +3,11 @@ package actors
 import (
 	"context"
 	"errors"
-	"github.com/bytedance/sonic"
 	"log/slog"
 	"sync"
 	"time"
+
+	"github.com/bytedance/sonic"
 
 	"switchyard/storage"
 )

@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"github.com/asynkron/protoactor-go/actor"
+	"github.com/bytedance/sonic"
 
 	"switchyard/storage"
 )
@@ -173,6 +174,7 @@ func (s *System) onApply(fx *storage.Effects) {
 	if err := s.Catalog.Refresh(s.store, fx); err != nil {
 		s.cfg.Logger.Error("snapshot refresh failed", "err", err)
 	}
+	s.announceChanges(fx)
 	if len(fx.Leases) == 0 && len(fx.Charged) == 0 && len(fx.Credited) == 0 {
 		return
 	}
@@ -325,4 +327,43 @@ func (f levelFilter) WithAttrs(a []slog.Attr) slog.Handler {
 }
 func (f levelFilter) WithGroup(n string) slog.Handler {
 	return levelFilter{h: f.h.WithGroup(n), min: f.min}
+}
+
+// ChangeEvent is published on EventSubject(kind) after an apply that
+// changed records of that kind (users, tokens, channels, options, nodes),
+// for UIs and external subscribers. Only the leader publishes; delivery is
+// best effort (a leadership change can drop or repeat one), and the
+// replicated state is the record: re-read it after an event.
+type ChangeEvent struct {
+	Kind  string `json:"kind"`
+	Index uint64 `json:"index"` // the Raft index applied
+	Node  string `json:"node"`  // the publishing node
+}
+
+// EventSubject is the NATS subject of change events of one kind.
+func EventSubject(kind string) string { return "sy.evt." + kind }
+
+func (s *System) announceChanges(fx *storage.Effects) {
+	if s.cfg.Publish == nil || !s.cfg.IsLeader() {
+		return
+	}
+	for _, k := range []struct {
+		kind    string
+		changed bool
+	}{{"users", fx.Users}, {"tokens", fx.Tokens}, {"channels", fx.Channels}, {"options", fx.Options}, {"nodes", fx.Nodes}} {
+		if !k.changed {
+			continue
+		}
+		subject := EventSubject(k.kind)
+		if s.cfg.Subscribed != nil && !s.cfg.Subscribed(subject) {
+			continue
+		}
+		b, err := sonic.Marshal(ChangeEvent{Kind: k.kind, Index: fx.Index, Node: s.cfg.Node})
+		if err == nil {
+			err = s.cfg.Publish(subject, b)
+		}
+		if err != nil {
+			s.cfg.Logger.Warn("change event not published", "subject", subject, "err", err)
+		}
+	}
 }

@@ -388,3 +388,30 @@ func TestBackupRestore(t *testing.T) {
 	}
 	waitFor(t, 5*time.Second, "usage on the restored node", func() bool { return r.user(uid).UsedQuota == 4*chatCharge })
 }
+
+// Admin changes are announced on sy.evt.<kind> (by the leader, when
+// someone subscribes).
+func TestChangeEventsOnNATS(t *testing.T) {
+	g, _ := setup(t)
+	events := make(chan actors.ChangeEvent, 10)
+	unsub, err := g.n.raft.Subscribe(actors.EventSubject("tokens"), func(b []byte) {
+		var ev actors.ChangeEvent
+		if json.Unmarshal(b, &ev) == nil {
+			events <- ev
+		}
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer unsub()
+	_, access := g.newUser("ivan", 1000)
+	g.newToken(access, map[string]any{"unlimited_quota": true})
+	select {
+	case ev := <-events:
+		if ev.Kind != "tokens" || ev.Index == 0 || ev.Node != "node1" {
+			t.Fatalf("event %+v", ev)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("no token change event")
+	}
+}
