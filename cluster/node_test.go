@@ -215,18 +215,18 @@ func TestSingleNodeBecomesCluster(t *testing.T) {
 
 func TestPublishSubscribe(t *testing.T) {
 	tn := startNode(t, singleConfig(t))
-	if tn.node.HasSubscribers(SubjectEvent("channel")) {
+	if tn.node.HasSubscribers("sy.test.channel") {
 		t.Fatal("subscribers before anyone subscribed")
 	}
 	got := make(chan string, 4)
-	unsub, err := tn.node.Subscribe(SubjectEvent(">"), func(data []byte) { got <- string(data) })
+	unsub, err := tn.node.Subscribe("sy.test.>", func(data []byte) { got <- string(data) })
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !tn.node.HasSubscribers(SubjectEvent("channel")) {
+	if !tn.node.HasSubscribers("sy.test.channel") {
 		t.Fatal("no subscribers after Subscribe")
 	}
-	if err := tn.node.Publish(SubjectEvent("channel"), []byte("ch1 disabled")); err != nil {
+	if err := tn.node.Publish("sy.test.channel", []byte("ch1 disabled")); err != nil {
 		t.Fatal(err)
 	}
 	select {
@@ -238,10 +238,10 @@ func TestPublishSubscribe(t *testing.T) {
 		t.Fatal("no message")
 	}
 	unsub()
-	if tn.node.HasSubscribers(SubjectEvent("channel")) {
+	if tn.node.HasSubscribers("sy.test.channel") {
 		t.Fatal("subscribers after unsubscribe")
 	}
-	if err := tn.node.Publish(SubjectEvent("channel"), []byte("late")); err != nil {
+	if err := tn.node.Publish("sy.test.channel", []byte("late")); err != nil {
 		t.Fatal(err)
 	}
 	// Round trip through the server, so a late delivery would have arrived.

@@ -2,7 +2,9 @@ package cluster
 
 // NATS subjects used inside a Switchyard cluster. They are cluster-internal
 // (the NATS client listener is bound to loopback) and all start with "sy.".
-// Every subject is defined here.
+// The cluster's own subjects are defined here; the application's events
+// (sy.usage.<node>, sy.evt.<kind>) are defined by package actors, which
+// publishes them.
 const (
 	// SubjectPropose carries commands forwarded by followers to the
 	// leader (request/reply). Only the current leader subscribes.
@@ -14,12 +16,6 @@ const (
 	// payload is a JSON LeaderInfo.
 	SubjectLeader = "sy.raft.leader"
 )
-
-// SubjectUsage is the live usage tail of node (lossy, for dashboards).
-func SubjectUsage(node string) string { return "sy.usage." + node }
-
-// SubjectEvent carries post-apply notifications of one kind (lossy).
-func SubjectEvent(kind string) string { return "sy.evt." + kind }
 
 // SubjectHeartbeat carries node id's liveness and load.
 func SubjectHeartbeat(id string) string { return "sy.node." + id + ".hb" }
