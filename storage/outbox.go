@@ -278,6 +278,7 @@ const maxQueued = 1 << 16
 func (o *Outbox) queueCommitted(group []*outboxOp, seq uint64) {
 	o.qmu.Lock()
 	defer o.qmu.Unlock()
+	prev := o.closeSeq.Load() // the highest sequence already queued or dropped
 	for _, op := range group {
 		if op.kind != opClose {
 			continue
@@ -285,12 +286,12 @@ func (o *Outbox) queueCommitted(group []*outboxOp, seq uint64) {
 		if len(o.queue) >= o.maxQueue {
 			// Shipping is stuck: keep the records in Pebble only.
 			o.queue = nil
-			o.base = o.closeSeq.Load()
+			o.base = prev
 		}
 		if op.seq > o.base {
 			o.queue = append(o.queue, *op.rec)
 		}
-		o.closeSeq.Store(op.seq)
+		prev = op.seq
 	}
 	o.closeSeq.Store(seq)
 }
@@ -340,8 +341,9 @@ func (o *Outbox) Close(openSeq uint64, r *UsageRecord) (uint64, error) {
 // microseconds (milliseconds under CPU contention). Neither it nor a
 // waited Close is synced, and Pebble's WAL writer writes a NoSync commit
 // out only after it returns, so both can be lost if the process dies right
-// after; Sync (every few milliseconds) covers a power loss. A write error goes to
-// the handler set with OnAsyncError. r must not be modified afterwards.
+// after; Sync (every few milliseconds) covers a power loss. A write error
+// goes to the handler set with OnAsyncError. r must not be modified
+// afterwards.
 func (o *Outbox) Settle(openSeq uint64, r *UsageRecord) error {
 	op := o.newOp(opClose)
 	op.rec, op.openSeq, op.async = r, openSeq, true
