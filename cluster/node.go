@@ -62,8 +62,8 @@ type Config struct {
 	// port at all. Followers forward proposals over NATS, so every node of
 	// a multi-node cluster needs it. Default "".
 	NATSClusterAddr string
-	// Faults (tests only) cuts Raft links to chosen peers; it needs
-	// ClusterSecret. Default nil.
+	// Faults (tests only) cuts this node's Raft links and NATS messages
+	// to chosen peers; it needs ClusterSecret. Default nil.
 	Faults *Faults
 	// ClusterSecret, when set, authenticates the Raft connections and the
 	// NATS routes between nodes (every node must have the same). Default
@@ -267,7 +267,7 @@ func Open(cfg Config, store *storage.Store, local *storage.Local) (*Node, error)
 	}
 	n.life, n.lifeCancel = context.WithCancel(context.Background())
 	go n.watchLeadership()
-	if _, err := b.nc.Subscribe(SubjectStatus(cfg.NodeID), n.serveStatus); err != nil {
+	if _, err := b.nc.Subscribe(SubjectStatus(cfg.NodeID), n.handler(n.serveStatus)); err != nil {
 		_ = n.shutdown(context.Background(), false)
 		return nil, fmt.Errorf("cluster: status subscription: %w", err)
 	}
@@ -391,7 +391,7 @@ func (n *Node) watchLeadership() {
 			}
 			n.leaderOnce.Do(func() { close(n.firstLeader) })
 			info, _ := json.Marshal(LeaderInfo{ID: n.cfg.NodeID, RaftAddr: string(n.addr), Term: n.raft.CurrentTerm()})
-			if err := n.bus.nc.Publish(SubjectLeader, info); err != nil {
+			if err := n.publish(SubjectLeader, info); err != nil {
 				n.log.Warn("announce leadership", "err", err)
 			}
 			n.fixOwnAddress()
@@ -421,7 +421,7 @@ func (n *Node) setLeading(leading bool) {
 			subject string
 			handler nats.MsgHandler
 		}{{SubjectPropose, n.serveProposal}, {SubjectMember, n.serveMember}} {
-			sub, err := n.bus.nc.QueueSubscribe(s.subject, natsQueueLeader, s.handler)
+			sub, err := n.bus.nc.QueueSubscribe(s.subject, natsQueueLeader, n.handler(s.handler))
 			if err != nil {
 				n.log.Error("subscribe to leader subject", "subject", s.subject, "err", err)
 				continue
@@ -505,7 +505,7 @@ func (n *Node) NATSClusterAddr() string { return n.bus.clusterAddr() }
 
 // Publish sends data on a NATS subject (at most once, lossy).
 func (n *Node) Publish(subject string, data []byte) error {
-	if err := n.bus.nc.Publish(subject, data); err != nil {
+	if err := n.publish(subject, data); err != nil {
 		return fmt.Errorf("publish %s: %w", subject, err)
 	}
 	return nil
@@ -524,7 +524,7 @@ func (n *Node) HasSubscribers(subject string) bool {
 // goroutine per subscription, in order; it must not block for long and
 // must not keep data after it returns. The returned func unsubscribes.
 func (n *Node) Subscribe(subject string, fn func(data []byte)) (unsubscribe func(), err error) {
-	sub, err := n.bus.nc.Subscribe(subject, func(m *nats.Msg) { fn(m.Data) })
+	sub, err := n.bus.nc.Subscribe(subject, n.handler(func(m *nats.Msg) { fn(m.Data) }))
 	if err != nil {
 		return nil, fmt.Errorf("subscribe %s: %w", subject, err)
 	}
@@ -552,6 +552,11 @@ func (n *Node) Snapshot() error {
 // ctx ends first it returns ctx's error while shutdown continues in the
 // background. The caller closes the stores afterwards.
 func (n *Node) Shutdown(ctx context.Context) error { return n.shutdown(ctx, true) }
+
+// Kill stops the node as a crash would, for in-process fault tests: a
+// leader does not hand over its leadership first, so the others notice
+// only when its heartbeats stop. Otherwise it is Shutdown.
+func (n *Node) Kill(ctx context.Context) error { return n.shutdown(ctx, false) }
 
 func (n *Node) shutdown(ctx context.Context, transfer bool) error {
 	n.shutdownOnce.Do(func() {
@@ -652,7 +657,7 @@ func (n *Node) PeerStatus(ctx context.Context, id string) (Status, error) {
 	if id == n.cfg.NodeID {
 		return n.LocalStatus(), nil
 	}
-	m, err := n.bus.nc.RequestWithContext(ctx, SubjectStatus(id), nil)
+	m, err := n.request(ctx, SubjectStatus(id), nil)
 	if err != nil {
 		return Status{}, fmt.Errorf("status of %s: %w", id, err)
 	}

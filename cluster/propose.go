@@ -181,7 +181,7 @@ func (n *Node) toLeader(ctx context.Context, subject string, payload []byte, loc
 func (n *Node) forward(ctx context.Context, subject string, payload []byte) (uint64, error) {
 	rctx, cancel := context.WithTimeout(ctx, n.cfg.ApplyTimeout)
 	defer cancel()
-	msg, err := n.bus.nc.RequestWithContext(rctx, subject, payload)
+	msg, err := n.request(rctx, subject, payload)
 	if errors.Is(err, nats.ErrNoResponders) {
 		return 0, ErrNoLeader
 	}

@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"io"
 	"net"
-	"sync"
 	"time"
 
 	"github.com/hashicorp/raft"
@@ -196,64 +195,4 @@ func (s *authStream) clientHandshake(c net.Conn, timeout time.Duration) error {
 	}
 	s.faults.track(peer, c)
 	return nil
-}
-
-// Faults cuts a node's Raft links to chosen peers, for partition tests:
-// connections to or from them are refused and the open ones are closed.
-// The zero value cuts nothing. Safe for concurrent use; a nil *Faults (in
-// production) does nothing.
-type Faults struct {
-	mu    sync.Mutex
-	cut   map[string]bool
-	conns map[string][]net.Conn
-}
-
-// Cut isolates this node from peers (node ids).
-func (f *Faults) Cut(peers ...string) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	if f.cut == nil {
-		f.cut = map[string]bool{}
-	}
-	for _, p := range peers {
-		f.cut[p] = true
-		for _, c := range f.conns[p] {
-			c.Close()
-		}
-		delete(f.conns, p)
-	}
-}
-
-// Heal restores every link.
-func (f *Faults) Heal() {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	f.cut = nil
-}
-
-func (f *Faults) blocked(peer string) bool {
-	if f == nil {
-		return false
-	}
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	return f.cut[peer]
-}
-
-func (f *Faults) track(peer string, c net.Conn) {
-	if f == nil {
-		return
-	}
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	if f.conns == nil {
-		f.conns = map[string][]net.Conn{}
-	}
-	live := f.conns[peer][:0]
-	for _, old := range f.conns[peer] {
-		if old != c {
-			live = append(live, old)
-		}
-	}
-	f.conns[peer] = append(live, c)
 }

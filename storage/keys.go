@@ -101,6 +101,13 @@ const (
 	LeaseToken LeaseKind = 't'
 )
 
+func (k LeaseKind) name() string {
+	if k == LeaseToken {
+		return "token"
+	}
+	return "user"
+}
+
 func keyLease(kind LeaseKind, id int64, node string) []byte {
 	return join(prefixLease, []byte{byte(kind)}, u64(uint64(id)), []byte(node))
 }

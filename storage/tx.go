@@ -51,7 +51,8 @@ func (s *Store) newTx() *tx {
 	}
 }
 
-func sortedIDs(m map[int64]bool) []int64 {
+// sortedIDs returns m's keys in increasing order.
+func sortedIDs[V any](m map[int64]V) []int64 {
 	ids := make([]int64, 0, len(m))
 	for id := range m {
 		ids = append(ids, id)
