@@ -1,0 +1,91 @@
+package main
+
+import (
+	"context"
+	"io"
+	"net"
+	"testing"
+	"time"
+
+	"switchyard/cluster"
+	"switchyard/cluster/clustertest"
+	"switchyard/storage"
+)
+
+// gatewayMember is a whole gateway (HTTP, actors, usage shipping) run as a
+// clustertest member in this process.
+type gatewayMember struct{ g *gateway }
+
+func (m *gatewayMember) Node() *cluster.Node   { return m.g.n.raft }
+func (m *gatewayMember) Store() *storage.Store { return m.g.n.store }
+
+func (m *gatewayMember) Stop(ctx context.Context, crash bool) error {
+	if crash {
+		return m.g.n.crash()
+	}
+	return m.g.n.stop(ctx)
+}
+
+// crash stops the node the way a crash would, as far as one process can:
+// connections are cut at once, a leader does not hand over, nothing is
+// shipped, no lease is returned. What the outbox already handed to Pebble
+// stays (a real kill -9 may lose the last few milliseconds of it; the
+// process tests show that).
+func (n *node) crash() error {
+	var err error
+	n.once.Do(func() {
+		gone, cancel := context.WithCancel(context.Background())
+		cancel()
+		kerr := n.raft.Kill(context.Background())
+		_ = n.http.Shutdown(gone)
+		_ = n.actors.Stop(gone) // fails: nothing can be shipped any more
+		n.closeStores()
+		err = kerr
+	})
+	return err
+}
+
+// gatewayCluster starts size gateway nodes with clustertest; gw(m) is the
+// HTTP client of member m (the same address across its restarts).
+func gatewayCluster(t *testing.T, size int) (c *clustertest.Cluster, gw func(*clustertest.Member) *gateway) {
+	t.Helper()
+	gws := map[string]*gateway{} // node id → its gateway, the latest start
+	start := func(hc cluster.Config, join clustertest.Instance) (clustertest.Instance, error) {
+		addr := "127.0.0.1:0"
+		if g := gws[hc.NodeID]; g != nil {
+			addr = g.base[len("http://"):]
+		}
+		ln, err := net.Listen("tcp", addr)
+		if err != nil {
+			return nil, err
+		}
+		cfg := defaultConfig()
+		cfg.Data, cfg.NodeID, cfg.Drain = hc.Dir, hc.NodeID, 5*time.Second
+		cfg.RootPassword, cfg.RootAccessToken = "root-password-123", testAccess
+		cfg.RaftAddr, cfg.NATSClusterAddr, cfg.ClusterSecret = hc.RaftAddr, hc.NATSClusterAddr, hc.ClusterSecret
+		if join != nil {
+			cfg.Join = join.(*gatewayMember).g.base
+		}
+		n, err := startNode(cfg, ln, testLog(t), io.Discard, func(c *cluster.Config) {
+			c.HeartbeatTimeout, c.ElectionTimeout = hc.HeartbeatTimeout, hc.ElectionTimeout
+			c.LeaderLeaseTimeout, c.CommitTimeout, c.ApplyTimeout = hc.LeaderLeaseTimeout, hc.CommitTimeout, hc.ApplyTimeout
+			c.Faults = hc.Faults
+			c.NATSRoutes = union(c.NATSRoutes, hc.NATSRoutes)
+		})
+		if err != nil {
+			ln.Close()
+			return nil, err
+		}
+		g := &gateway{t: t, n: n, base: "http://" + ln.Addr().String(), dir: hc.Dir}
+		gws[hc.NodeID] = g
+		return &gatewayMember{g}, nil
+	}
+	c = clustertest.New(t, size, clustertest.WithStart(start))
+	return c, func(m *clustertest.Member) *gateway {
+		g := gws[m.ID]
+		if g == nil {
+			t.Fatalf("no gateway for %s", m.ID)
+		}
+		return g
+	}
+}
