@@ -3,6 +3,7 @@ package actors
 import (
 	"context"
 	"errors"
+	"log/slog"
 	"math"
 	"net/netip"
 	"time"
@@ -107,6 +108,9 @@ type accountActor struct {
 	tokens    map[int64]*tokenSpend
 
 	lastAsk time.Time
+	// lastUse is when a reservation last succeeded (zero: never since the
+	// actor started); leases unused for LeasePolicy.IdleAfter go back.
+	lastUse time.Time
 	policy  LeasePolicy
 	// asking is true while one requester asks the cluster for a lease;
 	// reservations that do not fit meanwhile wait in stash.
@@ -172,7 +176,43 @@ func (a *accountActor) Receive(ctx actor.Context) {
 		a.lastAsk = time.Time{}
 	case *seedUnapplied:
 		a.unapplied += m.quota
+	case *idleCheck:
+		a.idle(m)
 	}
+}
+
+// idleCheck asks the actor to give back its leases if it has not used them
+// for after: release proposes the LeaseRelease commands.
+type idleCheck struct {
+	now     time.Time
+	after   time.Duration
+	release func(uid int64, user bool, tokens []int64)
+}
+
+// idle gives the account's leases back to the cluster when nothing uses
+// them: no reservation for m.after, none in flight, no spend waiting to be
+// applied (the spend is debited from the lease it was reserved against),
+// no lease request under way. The actor forgets the leases at once, so a
+// request arriving meanwhile asks for a new one; the replicated state
+// decides what the node holds, as always.
+func (a *accountActor) idle(m *idleCheck) {
+	if a.asking || a.reserved != 0 || a.unapplied != 0 || m.now.Sub(a.lastUse) < m.after {
+		return
+	}
+	var toks []int64
+	for id, ts := range a.tokens {
+		if ts.hasLease {
+			toks = append(toks, id)
+			ts.hasLease, ts.lease = false, 0
+		}
+	}
+	user := a.hasLease
+	if !user && len(toks) == 0 {
+		return
+	}
+	a.hasLease, a.lease = false, 0
+	a.lastAsk = time.Time{}
+	m.release(a.userID, user, toks)
 }
 
 type seedUnapplied struct{ quota int64 }
@@ -218,6 +258,7 @@ func (a *accountActor) reserve(m *Reserve) reserveReply {
 	if ts != nil {
 		ts.reserved += est
 	}
+	a.lastUse = m.Now
 	r := reserveReply{res: Reservation{UserID: u.ID, TokenID: t.ID, Estimate: est, Limited: ts != nil}}
 	// Ask for a refill in the background when the lease runs low or
 	// nears its expiry, so the hot path rarely waits for one.
@@ -277,6 +318,10 @@ type LeasePolicy struct {
 	// TTL is how long a lease lives without renewal; a vanished node's
 	// lease returns to the balance after it. Default 10 minutes.
 	TTL time.Duration
+	// IdleAfter is how long an account's leases may go unused before the
+	// node gives them back (not when Whole: nobody else could use them).
+	// Default 1 minute.
+	IdleAfter time.Duration
 }
 
 func (p LeasePolicy) withDefaults() LeasePolicy {
@@ -285,6 +330,9 @@ func (p LeasePolicy) withDefaults() LeasePolicy {
 	}
 	if p.TTL <= 0 {
 		p.TTL = 10 * time.Minute
+	}
+	if p.IdleAfter <= 0 {
+		p.IdleAfter = time.Minute
 	}
 	return p
 }
@@ -311,6 +359,7 @@ type Accounts struct {
 	stopped <-chan struct{}
 	// nodes counts the cluster's members (for fair-share leases).
 	nodes func() int
+	log   *slog.Logger
 }
 
 // leaseWait bounds a request's wait for a lease through the cluster (the
@@ -412,6 +461,39 @@ func (a *Accounts) pid(uid int64) *actor.PID {
 	// goroutine won the race; either way p is the account's actor.
 	a.pids.Store(uid, p)
 	return p
+}
+
+// releaseIdle asks every account actor to give back leases it has not used
+// for IdleAfter; the LeaseRelease commands are proposed in the background.
+func (a *Accounts) releaseIdle(now time.Time) {
+	check := &idleCheck{now: now, after: a.policy.IdleAfter, release: func(uid int64, user bool, tokens []int64) {
+		a.bg(func() { a.release(uid, user, tokens) })
+	}}
+	a.pids.Range(func(_ int64, p *actor.PID) bool {
+		a.sys.Root.Send(p, check)
+		return true
+	})
+}
+
+// release proposes the LeaseRelease commands of one account's leases.
+func (a *Accounts) release(uid int64, user bool, tokens []int64) {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	var cmds []*storage.LeaseRelease
+	if user {
+		cmds = append(cmds, &storage.LeaseRelease{Node: a.node, UserID: uid})
+	}
+	for _, id := range tokens {
+		cmds = append(cmds, &storage.LeaseRelease{Node: a.node, TokenID: id})
+	}
+	for _, c := range cmds {
+		if _, err := a.prop.Propose(ctx, c); err != nil {
+			// The lease stays in the state until it expires or the node
+			// asks again; nothing is overspent either way.
+			a.log.Warn("returning an idle lease", "user", uid, "err", err)
+			return
+		}
+	}
 }
 
 // existing returns the actor of uid if it was spawned.

@@ -45,6 +45,10 @@ type fixture struct {
 }
 
 func newFixture(t *testing.T, quota, tokenQuota int64) *fixture {
+	return newFixtureWith(t, quota, tokenQuota, LeasePolicy{Whole: true})
+}
+
+func newFixtureWith(t *testing.T, quota, tokenQuota int64, policy LeasePolicy) *fixture {
 	s, err := storage.Open("", storage.Options{InMemory: true})
 	if err != nil {
 		t.Fatal(err)
@@ -54,7 +58,7 @@ func newFixture(t *testing.T, quota, tokenQuota int64) *fixture {
 		t.Fatal(err)
 	}
 	p := &directProposer{s: s}
-	sys, err := New(Config{Node: "n1", Lease: LeasePolicy{Whole: true}, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}, s, local, p)
+	sys, err := New(Config{Node: "n1", Lease: policy, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}, s, local, p)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -170,6 +174,55 @@ func TestSettleShipsAndFrees(t *testing.T) {
 	u, _ := f.s.User(1)
 	if u.Quota != 850 || u.UsedQuota != 150 {
 		t.Fatalf("user %+v", u)
+	}
+}
+
+// An account that stops sending requests gives its leases back after
+// IdleAfter (cluster mode), but never while a request is in flight or its
+// spend is not applied yet; the next request takes a new lease.
+func TestIdleLeasesReturn(t *testing.T) {
+	const idle = 200 * time.Millisecond
+	f := newFixtureWith(t, 10_000, 5_000, LeasePolicy{Chunk: 1_000, IdleAfter: idle})
+	leases := func() int {
+		ls, err := f.s.Leases()
+		if err != nil {
+			t.Fatal(err)
+		}
+		return len(ls)
+	}
+	tok := f.token("limited")
+	res, err := f.reserve("limited", 100)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := leases(); n != 2 {
+		t.Fatalf("%d leases after the first reservation, want the user's and the token's", n)
+	}
+	time.Sleep(3 * idle)
+	if n := leases(); n != 2 {
+		t.Fatalf("a lease was returned while a request was in flight (%d left)", n)
+	}
+	f.sys.Accounts.Settle(res, 60)
+	if _, err := f.sys.Outbox.Close(0, &storage.UsageRecord{UserID: 1, TokenID: tok.ID, Model: "m", Quota: 60, Time: 1}); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for leases() != 0 {
+		if time.Now().After(deadline) {
+			t.Fatalf("idle leases not returned (%d left)", leases())
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	u, _ := f.s.User(1)
+	tk, _ := f.s.Token(tok.ID)
+	if u.Quota != 10_000-60 || tk.RemainQuota != 5_000-60 {
+		t.Fatalf("after the return: user %d, token %d", u.Quota, tk.RemainQuota)
+	}
+	if _, err := f.reserve("limited", 100); err != nil {
+		t.Fatalf("a request after the return: %v", err)
+	}
+	if n := leases(); n != 2 {
+		t.Fatalf("%d leases after a new request", n)
 	}
 }
 

@@ -19,4 +19,9 @@ func (s *syncMap[K, V]) Load(k K) (V, bool) {
 
 func (s *syncMap[K, V]) Store(k K, v V) { s.m.Store(k, v) }
 
+// Range calls fn for each entry until it returns false (sync.Map.Range).
+func (s *syncMap[K, V]) Range(fn func(K, V) bool) {
+	s.m.Range(func(k, v any) bool { return fn(k.(K), v.(V)) })
+}
+
 func itoa(v int64) string { return strconv.FormatInt(v, 10) }

@@ -118,6 +118,7 @@ func New(cfg Config, store *storage.Store, local *storage.Local, prop storage.Pr
 		bg:      func(f func()) { s.wg.Add(1); go func() { defer s.wg.Done(); f() }() },
 		stopped: s.stop,
 		nodes:   cfg.ClusterSize,
+		log:     cfg.Logger,
 	}
 	s.Shipper = NewShipper(cfg.Shipper, ob, prop, cfg.Node, hw, cfg.Logger)
 	s.Shipper.publish = cfg.Publish
@@ -248,7 +249,28 @@ func (s *System) Start() error {
 	s.Shipper.Start()
 	s.wg.Add(1)
 	go s.expireLoop()
+	if !s.cfg.Lease.Whole {
+		s.wg.Add(1)
+		go s.idleLoop()
+	}
 	return nil
+}
+
+// idleLoop gives back, several times per IdleAfter, the leases that
+// accounts stopped using, so that the rest of a balance is free for the
+// nodes that do serve the account.
+func (s *System) idleLoop() {
+	defer s.wg.Done()
+	t := time.NewTicker(max(s.cfg.Lease.IdleAfter/4, 100*time.Millisecond))
+	defer t.Stop()
+	for {
+		select {
+		case <-s.stop:
+			return
+		case now := <-t.C:
+			s.Accounts.releaseIdle(now)
+		}
+	}
 }
 
 func (s *System) expireLoop() {

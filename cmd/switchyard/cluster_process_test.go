@@ -14,6 +14,8 @@ import (
 	"time"
 
 	"switchyard/admin"
+	"switchyard/cluster/clustertest"
+	"switchyard/storage"
 )
 
 const testClusterSecret = "cluster-secret-for-tests-0123456789"
@@ -50,6 +52,30 @@ func (c *clusterNode) start() *proc {
 func clusterProc(t *testing.T, i int, dir, join string) *proc {
 	t.Helper()
 	return newClusterNode(t, i, dir, join).start()
+}
+
+// auditStopped stops every node cleanly, then audits each one's replicated
+// state from its data directory (clustertest.CheckMoney: no balance below
+// zero or leases beyond it, consume logs equal to used quota, and each
+// listed user's balance plus used quota equal to what it was given). It
+// returns the audits in node order.
+func auditStopped(t *testing.T, nodes []*clusterNode, given map[int64]int64) []*storage.Audit {
+	t.Helper()
+	var audits []*storage.Audit
+	for _, n := range nodes {
+		n.p.terminate()
+	}
+	for _, n := range nodes {
+		s, err := storage.Open(filepath.Join(n.dir, "state"), storage.Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		a := clustertest.CheckMoney(t, s, given)
+		t.Logf("%s: state sound at index %d", n.id, a.Index)
+		s.Close()
+		audits = append(audits, a)
+	}
+	return audits
 }
 
 func clusterStatus(t *testing.T, g *gateway) admin.ClusterStatus {
@@ -365,6 +391,7 @@ func TestClusterLeaderKill(t *testing.T) {
 	if lost > int64(recent) {
 		t.Fatalf("lost %d billed requests, more than the victims answered in their last 100 ms (%d)", lost, recent)
 	}
+	auditStopped(t, nodes, map[int64]int64{uid: initial})
 }
 
 // Issue 3, acceptance 5: five nodes; a token whose quota pays for exactly
@@ -399,7 +426,7 @@ func TestFiveNodesServeExactlyTheQuota(t *testing.T) {
 	g.addChannel(m, "test-model")
 	g.setPrices()
 	const n = 40
-	_, access := g.newUser("erin", 1_000_000_000)
+	uid, access := g.newUser("erin", 1_000_000_000)
 	tok := g.newToken(access, map[string]any{"remain_quota": n * chatCharge})
 	// 44 bytes: prompt estimate 44/4+1 = 12 tokens, completion budget 8:
 	// ceil((12 + 8×2) × 1.5) = 42 = chatCharge.
@@ -481,4 +508,9 @@ func TestFiveNodesServeExactlyTheQuota(t *testing.T) {
 			return tv.UsedQuota == n*chatCharge && tv.RemainQuota == 0
 		})
 	}
+	a := auditStopped(t, nodes, map[int64]int64{uid: 1_000_000_000})[0]
+	if m := a.Tokens[tok.ID]; m.Used != n*chatCharge || m.Balance != 0 || m.Held != 0 {
+		t.Fatalf("the token in the replicated state: %+v", m)
+	}
 }
+

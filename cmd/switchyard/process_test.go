@@ -115,6 +115,19 @@ func (p *proc) kill9() {
 	<-p.exit
 }
 
+// terminate stops the process with SIGTERM (a clean shutdown) and waits.
+func (p *proc) terminate() {
+	p.t.Helper()
+	if err := p.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		p.t.Fatal(err)
+	}
+	select {
+	case <-p.exit:
+	case <-time.After(60 * time.Second):
+		p.t.Fatalf("%s did not stop within 60 s of SIGTERM", p.base)
+	}
+}
+
 // Acceptance 3: usage committed before kill -9 (given 2 s) survives a
 // restart.
 func TestKill9KeepsCommittedUsage(t *testing.T) {
