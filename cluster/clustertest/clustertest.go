@@ -66,7 +66,9 @@ func WithStart(f StartFunc) Option { return func(c *Cluster) { c.start = f } }
 
 // WithConfig adjusts every member's cluster configuration after the
 // harness has filled it in (timings, snapshot thresholds, a logger).
-func WithConfig(f func(*cluster.Config)) Option { return func(c *Cluster) { c.tweaks = append(c.tweaks, f) } }
+func WithConfig(f func(*cluster.Config)) Option {
+	return func(c *Cluster) { c.tweaks = append(c.tweaks, f) }
+}
 
 // Timeout bounds every wait of the harness (a leader, an apply index,
 // convergence).

@@ -513,4 +513,3 @@ func TestFiveNodesServeExactlyTheQuota(t *testing.T) {
 		t.Fatalf("the token in the replicated state: %+v", m)
 	}
 }
-
