@@ -116,6 +116,8 @@ type accountActor struct {
 	// reservations that do not fit meanwhile wait in stash.
 	asking bool
 	stash  []*Reserve
+	// reload reads the node's leases on the account back from the state.
+	reload func(*accountActor)
 }
 
 // leaseDone tells the actor that a lease request it asked for finished
@@ -148,15 +150,17 @@ func (a *accountActor) tok(id int64) *tokenSpend {
 func (a *accountActor) Receive(ctx actor.Context) {
 	switch m := ctx.Message().(type) {
 	case *Reserve:
-		if a.asking && !a.fits(m) {
-			a.stash = append(a.stash, m) // answered when the lease arrives
-			return
+		a.onReserve(m)
+	case *released:
+		if m.failed && a.reload != nil {
+			a.reload(a) // the state still holds what the release did not drop
 		}
-		rep := a.reserve(m)
-		if rep.needLease {
-			a.asking = true
+		a.asking = false
+		stash := a.stash
+		a.stash = nil
+		for _, r := range stash {
+			a.onReserve(r)
 		}
-		m.reply <- rep
 	case *leaseDone:
 		a.asking = false
 		stash := a.stash
@@ -182,7 +186,8 @@ func (a *accountActor) Receive(ctx actor.Context) {
 }
 
 // idleCheck asks the actor to give back its leases if it has not used them
-// for after: release proposes the LeaseRelease commands.
+// for after: release proposes the LeaseRelease commands, then sends the
+// actor released.
 type idleCheck struct {
 	now     time.Time
 	after   time.Duration
@@ -192,9 +197,11 @@ type idleCheck struct {
 // idle gives the account's leases back to the cluster when nothing uses
 // them: no reservation for m.after, none in flight, no spend waiting to be
 // applied (the spend is debited from the lease it was reserved against),
-// no lease request under way. The actor forgets the leases at once, so a
-// request arriving meanwhile asks for a new one; the replicated state
-// decides what the node holds, as always.
+// no lease request under way. The actor forgets the leases at once and,
+// until the release has committed, keeps reservations waiting as it does
+// during a lease request: a new lease request must reach the log after
+// the release, or the release would drop the new lease while the node
+// spends it.
 func (a *accountActor) idle(m *idleCheck) {
 	if a.asking || a.reserved != 0 || a.unapplied != 0 || m.now.Sub(a.lastUse) < m.after {
 		return
@@ -212,10 +219,29 @@ func (a *accountActor) idle(m *idleCheck) {
 	}
 	a.hasLease, a.lease = false, 0
 	a.lastAsk = time.Time{}
+	a.asking = true
 	m.release(a.userID, user, toks)
 }
 
 type seedUnapplied struct{ quota int64 }
+
+// released tells the actor that the release of its idle leases finished:
+// reservations that waited for it may ask for a new lease now. failed
+// says that some release did not commit (no leader: a node cut off from
+// the majority keeps serving within its leases).
+type released struct{ failed bool }
+
+func (a *accountActor) onReserve(m *Reserve) {
+	if a.asking && !a.fits(m) {
+		a.stash = append(a.stash, m) // answered when the lease arrives
+		return
+	}
+	rep := a.reserve(m)
+	if rep.needLease {
+		a.asking = true
+	}
+	m.reply <- rep
+}
 
 func (a *accountActor) reserve(m *Reserve) reserveReply {
 	t, u := m.Token, m.User
@@ -360,6 +386,11 @@ type Accounts struct {
 	// nodes counts the cluster's members (for fair-share leases).
 	nodes func() int
 	log   *slog.Logger
+	// want asks the other nodes to give back idle leases on a user's
+	// account (nil: a single node); othersHold reports whether other
+	// nodes hold some of what the token's request would need.
+	want       func(uid int64)
+	othersHold func(t *TokenInfo) bool
 }
 
 // leaseWait bounds a request's wait for a lease through the cluster (the
@@ -368,12 +399,15 @@ const leaseWait = 5 * time.Second
 
 // Reserve holds quota for one request: it checks the token (status,
 // expiry, model, address) and the user, then reserves the estimate against
-// this node's leases, asking the cluster for a lease first when needed.
-// The actor answers at once unless it waits for a lease, and a lease
-// request gives up after leaseWait, so ctx needs no deadline of its own;
-// its cancellation (the client went away) ends the wait too.
+// this node's leases, asking the cluster for a lease first when needed,
+// and, when other nodes hold the rest of the balance, asking them to give
+// back what they do not use (wantFromOthers). The actor answers at once
+// unless it waits for a lease; a lease request gives up after leaseWait
+// and the wait for other nodes after wantWait, so ctx needs no deadline
+// of its own; its cancellation (the client went away) ends the waits too.
 func (a *Accounts) Reserve(ctx context.Context, r Reserve) (Reservation, error) {
-	for attempt := 0; ; attempt++ {
+	asked, wanted := false, false
+	for {
 		rep, err := a.ask(ctx, &r)
 		if err != nil {
 			return Reservation{}, err
@@ -387,11 +421,19 @@ func (a *Accounts) Reserve(ctx context.Context, r Reserve) (Reservation, error) 
 			})
 		}
 		if !rep.needLease {
+			// Short of lease while other nodes hold part of the balance:
+			// ask them to give back what they do not use, once.
+			short := errors.Is(rep.err, ErrInsufficientQuota) || errors.Is(rep.err, ErrInsufficientTokenQ)
+			if short && !wanted && a.wantFromOthers(ctx, r.Token) {
+				wanted, asked = true, false
+				continue
+			}
 			return rep.res, rep.err
 		}
-		if attempt > 0 {
+		if asked {
 			return Reservation{}, ErrInsufficientQuota
 		}
+		asked = true
 		lctx, cancel := context.WithTimeout(ctx, leaseWait)
 		err = a.requestLease(lctx, r.Token, r.Estimate)
 		cancel()
@@ -402,6 +444,38 @@ func (a *Accounts) Reserve(ctx context.Context, r Reserve) (Reservation, error) 
 			return Reservation{}, err
 		}
 	}
+}
+
+// wantWait bounds how long a reservation waits for other nodes to give
+// back leases they do not use.
+const wantWait = time.Second
+
+// wantIdle is how long a lease must have gone unused for its node to give
+// it back when another node asks.
+const wantIdle = time.Second
+
+// wantFromOthers asks the other nodes, when they hold leases on the
+// account, to give back those they have not used for wantIdle, and waits
+// (at most wantWait) until they have. It reports whether they did; the
+// account's actor may then ask for a lease again at once.
+func (a *Accounts) wantFromOthers(ctx context.Context, t *TokenInfo) bool {
+	if a.want == nil || a.othersHold == nil || !a.othersHold(t) {
+		return false
+	}
+	a.want(t.UserID)
+	wctx, cancel := context.WithTimeout(ctx, wantWait)
+	defer cancel()
+	tick := time.NewTicker(20 * time.Millisecond)
+	defer tick.Stop()
+	for a.othersHold(t) {
+		select {
+		case <-wctx.Done():
+			return false
+		case <-tick.C:
+		}
+	}
+	a.sys.Root.Send(a.pid(t.UserID), &BalanceChanged{})
+	return true
 }
 
 func (a *Accounts) ask(ctx context.Context, r *Reserve) (reserveReply, error) {
@@ -463,20 +537,28 @@ func (a *Accounts) pid(uid int64) *actor.PID {
 	return p
 }
 
-// releaseIdle asks every account actor to give back leases it has not used
-// for IdleAfter; the LeaseRelease commands are proposed in the background.
-func (a *Accounts) releaseIdle(now time.Time) {
-	check := &idleCheck{now: now, after: a.policy.IdleAfter, release: func(uid int64, user bool, tokens []int64) {
-		a.bg(func() { a.release(uid, user, tokens) })
-	}}
+// releaseIdle asks every account actor to give back the leases it has not
+// used for after; the LeaseRelease commands are proposed in the
+// background.
+func (a *Accounts) releaseIdle(now time.Time, after time.Duration) {
+	check := a.idleCheck(now, after)
 	a.pids.Range(func(_ int64, p *actor.PID) bool {
 		a.sys.Root.Send(p, check)
 		return true
 	})
 }
 
+func (a *Accounts) idleCheck(now time.Time, after time.Duration) *idleCheck {
+	return &idleCheck{now: now, after: after, release: func(uid int64, user bool, tokens []int64) {
+		a.bg(func() {
+			err := a.release(uid, user, tokens)
+			a.sys.Root.Send(a.pid(uid), &released{failed: err != nil})
+		})
+	}}
+}
+
 // release proposes the LeaseRelease commands of one account's leases.
-func (a *Accounts) release(uid int64, user bool, tokens []int64) {
+func (a *Accounts) release(uid int64, user bool, tokens []int64) error {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	var cmds []*storage.LeaseRelease
@@ -488,12 +570,13 @@ func (a *Accounts) release(uid int64, user bool, tokens []int64) {
 	}
 	for _, c := range cmds {
 		if _, err := a.prop.Propose(ctx, c); err != nil {
-			// The lease stays in the state until it expires or the node
-			// asks again; nothing is overspent either way.
+			// The lease stays in the state until it expires or is
+			// released later; nothing is overspent either way.
 			a.log.Warn("returning an idle lease", "user", uid, "err", err)
-			return
+			return err
 		}
 	}
+	return nil
 }
 
 // existing returns the actor of uid if it was spawned.

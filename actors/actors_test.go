@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"math"
 	"net/netip"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -22,6 +23,9 @@ type directProposer struct {
 	s     *storage.Store
 	index uint64
 	n     atomic.Int64
+	// refuse, when set, may fail a command before it commits (a node
+	// that cannot reach a leader).
+	refuse func(storage.Command) error
 }
 
 func (p *directProposer) Propose(ctx context.Context, c storage.Command) (storage.Result, error) {
@@ -31,6 +35,11 @@ func (p *directProposer) Propose(ctx context.Context, c storage.Command) (storag
 	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
+	if p.refuse != nil {
+		if err := p.refuse(c); err != nil {
+			return storage.Result{}, err
+		}
+	}
 	p.index++
 	p.n.Add(1)
 	return p.s.ApplyEntries([]storage.Entry{{Index: p.index, Data: b}})[0], nil
@@ -226,6 +235,51 @@ func TestIdleLeasesReturn(t *testing.T) {
 	}
 }
 
+// When the release of an idle lease cannot commit (a node cut off from the
+// majority), the node keeps serving from that lease, without asking for a
+// new one.
+func TestFailedIdleReleaseKeepsTheLease(t *testing.T) {
+	f := newFixtureWith(t, 10_000, 0, LeasePolicy{Chunk: 1_000, IdleAfter: 100 * time.Millisecond})
+	res, err := f.reserve("unlimited", 100)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.sys.Accounts.Settle(res, 0)
+	var releases, requests atomic.Int64
+	f.p.mu.Lock()
+	f.p.refuse = func(c storage.Command) error {
+		switch c.(type) {
+		case *storage.LeaseRelease:
+			releases.Add(1)
+			return errors.New("no leader")
+		case *storage.LeaseRequest:
+			requests.Add(1)
+		}
+		return nil
+	}
+	f.p.mu.Unlock()
+	deadline := time.Now().Add(5 * time.Second)
+	for releases.Load() < 2 {
+		if time.Now().After(deadline) {
+			t.Fatal("no release attempted")
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	for range 5 {
+		res, err := f.reserve("unlimited", 100)
+		if err != nil {
+			t.Fatalf("after a failed release: %v", err)
+		}
+		f.sys.Accounts.Settle(res, 0)
+	}
+	if n := requests.Load(); n != 0 {
+		t.Fatalf("%d lease requests: the actor forgot the lease it still holds", n)
+	}
+	f.p.mu.Lock()
+	f.p.refuse = nil // the leader is back (Stop returns the leases)
+	f.p.mu.Unlock()
+}
+
 // A top-up makes a refused account usable again at once.
 func TestTopUpReopensAccount(t *testing.T) {
 	f := newFixture(t, 50, 0)
@@ -411,5 +465,133 @@ func TestHealthBoardRecord(t *testing.T) {
 			t.Fatal("a success did not close the breaker")
 		}
 		time.Sleep(time.Millisecond)
+	}
+}
+
+// twoNodes is two nodes' actors on one state store: a cluster without
+// Raft, whose bus delivers every message to every subscriber.
+type twoNodes struct {
+	t    *testing.T
+	s    *storage.Store
+	p    *directProposer
+	sys  [2]*System
+	user *UserInfo
+	mu   sync.Mutex
+	subs []func([]byte)
+}
+
+func newTwoNodes(t *testing.T, quota int64, policy LeasePolicy) *twoNodes {
+	s, err := storage.Open("", storage.Options{InMemory: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() }) // cleanups run last first: after the systems stop
+	c := &twoNodes{t: t, s: s, p: &directProposer{s: s}}
+	for i := range c.sys {
+		local, err := storage.OpenLocal("", storage.Options{InMemory: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		sys, err := New(Config{
+			Node: "n" + itoa(int64(i+1)), Lease: policy, Logger: slog.New(slog.DiscardHandler),
+			ClusterSize: func() int { return 2 },
+			Publish: func(_ string, data []byte) error {
+				c.mu.Lock()
+				subs := slices.Clone(c.subs)
+				c.mu.Unlock()
+				for _, fn := range subs {
+					fn(data)
+				}
+				return nil
+			},
+			Subscribe: func(_ string, fn func([]byte)) (func(), error) {
+				c.mu.Lock()
+				defer c.mu.Unlock()
+				c.subs = append(c.subs, fn)
+				return func() {}, nil
+			},
+		}, s, local, c.p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := sys.Start(); err != nil {
+			t.Fatal(err)
+		}
+		c.sys[i] = sys
+		t.Cleanup(func() {
+			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+			defer cancel()
+			if err := sys.Stop(ctx); err != nil {
+				t.Error(err)
+			}
+			local.Close()
+		})
+	}
+	r, err := c.p.Propose(context.Background(), &storage.CreateUser{User: storage.User{Username: "u", Quota: quota}})
+	if err != nil || r.Err != nil {
+		t.Fatal(err, r.Err)
+	}
+	if r, err = c.p.Propose(context.Background(), &storage.CreateToken{Token: storage.Token{UserID: 1, Key: "k", UnlimitedQuota: true, ExpiredTime: -1}}); err != nil || r.Err != nil {
+		t.Fatal(err, r.Err)
+	}
+	c.user, _ = c.sys[0].Catalog.User(1)
+	return c
+}
+
+func (c *twoNodes) reserve(i int, est int64, now time.Time) (Reservation, error) {
+	tok, ok := c.sys[i].Catalog.TokenByKey("k")
+	if !ok {
+		c.t.Fatal("token not in the catalog")
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	return c.sys[i].Accounts.Reserve(ctx, Reserve{Token: tok, User: c.user, Model: "m", Estimate: est, Now: now})
+}
+
+// A node short of lease while another node holds the rest of the balance
+// unused asks for it over the bus and gets it within the same request,
+// instead of refusing until the idle timeout.
+func TestShortNodeGetsIdleLeaseFromOthers(t *testing.T) {
+	c := newTwoNodes(t, 200, LeasePolicy{Chunk: 1_000_000, IdleAfter: time.Hour})
+	// Node 2 takes a fair share (100) and does not use it for a minute.
+	res2, err := c.reserve(1, 100, time.Now().Add(-time.Minute))
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.sys[1].Accounts.Settle(res2, 0)
+	// Node 1 takes the other 100 and spends it.
+	res1, err := c.reserve(0, 100, time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.sys[0].Accounts.Settle(res1, 100)
+	if _, err := c.sys[0].Outbox.Close(0, &storage.UsageRecord{UserID: 1, TokenID: 1, Model: "m", Quota: 100, Time: 1}); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		if u, _ := c.s.User(1); u.UsedQuota == 100 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("usage not applied")
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	// 100 is left, all of it in node 2's idle lease: node 1 gets it.
+	start := time.Now()
+	if _, err := c.reserve(0, 100, time.Now()); err != nil {
+		t.Fatalf("node 1 with the rest of the balance idle on node 2: %v", err)
+	}
+	t.Logf("served after %v", time.Since(start).Round(time.Millisecond))
+	l1, ok1, _ := c.s.Lease(storage.LeaseUser, 1, "n1")
+	_, ok2, _ := c.s.Lease(storage.LeaseUser, 1, "n2")
+	if !ok1 || l1.Remaining != 100 || ok2 {
+		t.Fatalf("leases: n1 %+v (%v), n2 held %v", l1, ok1, ok2)
+	}
+	// Nothing is free now: node 2 asks, node 1 keeps its lease (a
+	// request is in flight on it), and node 2 refuses after wantWait.
+	if _, err := c.reserve(1, 100, time.Now()); !errors.Is(err, ErrInsufficientQuota) {
+		t.Fatalf("node 2 with the balance leased to node 1 and in use: %v", err)
 	}
 }

@@ -15,6 +15,8 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -48,6 +50,11 @@ type Config struct {
 	// set and says no, the usage event is not built. Nil means always
 	// publish.
 	Subscribed func(subject string) bool
+	// Subscribe calls fn with every message on subject (wildcards allowed)
+	// from any node; it returns the unsubscribe function. Nodes ask each
+	// other for idle leases through it (QuotaWantSubject). Nil: a single
+	// node, nobody to ask.
+	Subscribe func(subject string, fn func(data []byte)) (func(), error)
 	// ClusterSize counts the cluster's members; leases (when not Whole)
 	// are fair shares of a balance among them. Nil means 1.
 	ClusterSize func() int
@@ -70,8 +77,9 @@ type System struct {
 	pending map[int64]int64 // unshipped charges per user at startup
 	pendMu  sync.Mutex
 
-	stop chan struct{}
-	wg   sync.WaitGroup
+	stop  chan struct{}
+	wg    sync.WaitGroup
+	unsub func() // ends the QuotaWantSubject subscription
 }
 
 // New builds the actors and registers the store hooks. Call it before the
@@ -134,7 +142,7 @@ func New(cfg Config, store *storage.Store, local *storage.Local, prop storage.Pr
 
 func (s *System) accountProps(uid int64) *actor.Props {
 	return actor.PropsFromProducer(func() actor.Actor {
-		return &accountActor{userID: uid, tokens: map[int64]*tokenSpend{}, policy: s.cfg.Lease}
+		return &accountActor{userID: uid, tokens: map[int64]*tokenSpend{}, policy: s.cfg.Lease, reload: s.loadLeases}
 	}, actor.WithReceiverMiddleware(s.loadAccount))
 }
 
@@ -152,6 +160,15 @@ func (s *System) loadAccount(next actor.ReceiverFunc) actor.ReceiverFunc {
 }
 
 func (s *System) load(a *accountActor) {
+	s.loadLeases(a)
+	s.pendMu.Lock()
+	a.unapplied += s.pending[a.userID]
+	delete(s.pending, a.userID)
+	s.pendMu.Unlock()
+}
+
+// loadLeases copies this node's leases on the account from the state.
+func (s *System) loadLeases(a *accountActor) {
 	if l, ok, err := s.store.Lease(storage.LeaseUser, a.userID, s.cfg.Node); err == nil && ok {
 		a.lease, a.hasLease, a.expires = l.Remaining, true, l.ExpiresAt
 	}
@@ -163,10 +180,6 @@ func (s *System) load(a *accountActor) {
 			}
 		}
 	}
-	s.pendMu.Lock()
-	a.unapplied += s.pending[a.userID]
-	delete(s.pending, a.userID)
-	s.pendMu.Unlock()
 }
 
 // onApply refreshes snapshots and tells live account actors what changed.
@@ -252,8 +265,94 @@ func (s *System) Start() error {
 	if !s.cfg.Lease.Whole {
 		s.wg.Add(1)
 		go s.idleLoop()
+		if s.cfg.Subscribe != nil && s.cfg.Publish != nil {
+			unsub, err := s.cfg.Subscribe(quotaWantAll, s.onWant)
+			if err != nil {
+				return err
+			}
+			s.unsub = unsub
+			s.Accounts.want = func(uid int64) {
+				if err := s.cfg.Publish(QuotaWantSubject(uid), []byte(s.cfg.Node+" "+itoa(uid))); err != nil {
+					s.cfg.Logger.Warn("asking the other nodes for idle leases", "err", err)
+				}
+			}
+			s.Accounts.othersHold = s.othersHold
+		}
 	}
 	return nil
+}
+
+// QuotaWantSubject is where a node short of lease on user uid's account
+// asks the others to give back the leases they do not use. The message is
+// "<asking node id> <uid>".
+func QuotaWantSubject(uid int64) string { return "sy.quota." + itoa(uid) + ".want" }
+
+// quotaWantAll subscribes to QuotaWantSubject of every account.
+const quotaWantAll = "sy.quota.*.want"
+
+// onWant answers another node's QuotaWantSubject message (on the bus's
+// goroutine): if this node holds leases on the account, its actor gives
+// back those unused for wantIdle.
+func (s *System) onWant(data []byte) {
+	node, id, ok := strings.Cut(string(data), " ")
+	uid, err := strconv.ParseInt(id, 10, 64)
+	if !ok || err != nil || node == s.cfg.Node {
+		return
+	}
+	if _, ok := s.Accounts.existing(uid); !ok {
+		// Leases read back from the state after a restart have no actor
+		// until a request comes; start it to give them back.
+		if _, held, err := s.store.Lease(storage.LeaseUser, uid, s.cfg.Node); err != nil || !held {
+			return
+		}
+	}
+	s.Accounts.sys.Root.Send(s.Accounts.pid(uid), s.Accounts.idleCheck(time.Now(), wantIdle))
+}
+
+// othersHold reports whether nodes other than this one hold leases with
+// something left on the token's user or, for a limited token, on the
+// token: quota that a request here cannot use.
+func (s *System) othersHold(t *TokenInfo) bool {
+	check := func(kind storage.LeaseKind, id int64) bool {
+		ls, err := s.store.LeasesOn(kind, id)
+		if err != nil {
+			return false
+		}
+		for _, l := range ls {
+			if l.Node != s.cfg.Node && l.Remaining > 0 {
+				return true
+			}
+		}
+		return false
+	}
+	return check(storage.LeaseUser, t.UserID) || !t.UnlimitedQuota && check(storage.LeaseToken, t.ID)
+}
+
+// spawnLeaseHolders starts the account actor of every account this node
+// holds a lease on (after a restart the leases are in the state before any
+// request spawns their actors), so that the idle check sees them.
+func (s *System) spawnLeaseHolders() {
+	ls, err := s.store.Leases()
+	if err != nil {
+		s.cfg.Logger.Warn("listing leases", "err", err)
+		return
+	}
+	for _, l := range ls {
+		if l.Node != s.cfg.Node {
+			continue
+		}
+		uid := l.ID
+		if l.Kind == storage.LeaseToken {
+			t, ok := s.Catalog.TokenByID(l.ID)
+			if !ok {
+				continue
+			}
+			uid = t.UserID
+		}
+		if _, ok := s.Accounts.existing(uid); !ok {
+			s.Accounts.pid(uid)
+		}
+	}
 }
 
 // idleLoop gives back, several times per IdleAfter, the leases that
@@ -268,7 +367,8 @@ func (s *System) idleLoop() {
 		case <-s.stop:
 			return
 		case now := <-t.C:
-			s.Accounts.releaseIdle(now)
+			s.spawnLeaseHolders()
+			s.Accounts.releaseIdle(now, s.cfg.Lease.IdleAfter)
 		}
 	}
 }
@@ -300,6 +400,9 @@ func (s *System) expireLoop() {
 // them first).
 func (s *System) Stop(ctx context.Context) error {
 	close(s.stop)
+	if s.unsub != nil {
+		s.unsub()
+	}
 	s.Shipper.Stop()
 	err := s.Shipper.Flush(ctx)
 	if err == nil {

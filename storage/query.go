@@ -212,6 +212,11 @@ func (s *Store) Lease(kind LeaseKind, id int64, node string) (Lease, bool, error
 // Leases returns every lease.
 func (s *Store) Leases() ([]Lease, error) { return scanAll[Lease](s, prefixLease) }
 
+// LeasesOn returns every node's lease on one account.
+func (s *Store) LeasesOn(kind LeaseKind, id int64) ([]Lease, error) {
+	return scanAll[Lease](s, keyLease(kind, id, ""))
+}
+
 // UsageHighWater is the highest usage close-sequence of node applied so far.
 func (s *Store) UsageHighWater(node string) (uint64, error) { return s.getU64(keyDedupe(node)) }
 

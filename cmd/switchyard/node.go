@@ -88,6 +88,12 @@ func startNode(cfg Config, listener net.Listener, log *slog.Logger, out io.Write
 			return n.raft.Publish(subject, data)
 		},
 		Subscribed: func(subject string) bool { return n.raft != nil && n.raft.HasSubscribers(subject) },
+		Subscribe: func(subject string, fn func([]byte)) (func(), error) {
+			if n.raft == nil {
+				return nil, errors.New("cluster not started")
+			}
+			return n.raft.Subscribe(subject, fn)
+		},
 		ClusterSize: func() int {
 			if n.raft == nil {
 				return 1
