@@ -22,7 +22,7 @@ test: vet ## run the whole test suite (what CI runs)
 test-race: ## race detector on the concurrent packages
 	$(GO) test -count=1 -race $(RACE)
 
-chaos: ## the cluster fault tests in their long form (several leader kills under load); the short form runs in `make test`
+chaos: ## the cluster fault tests in their long form (leader kills, partitions, crashes under load); the short form runs in `make test`
 	SWITCHYARD_CHAOS=long $(GO) test -count=1 -timeout 20m -v -run 'TestCluster|TestThreeNode|TestFiveNodes' ./cmd/switchyard
 
 vet: ## gofmt and go vet
