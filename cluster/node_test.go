@@ -406,3 +406,11 @@ func TestSnapshotsAreCheckpoints(t *testing.T) {
 		t.Fatalf("checkpoints: %d, %v; want one per retained snapshot", len(ckpts), err)
 	}
 }
+
+func TestVotersFor(t *testing.T) {
+	for total, want := range map[int]int{0: 1, 1: 1, 2: 1, 3: 3, 4: 3, 5: 5, 6: 5, 7: 7, 8: 7, 20: 7} {
+		if got := VotersFor(total); got != want {
+			t.Errorf("VotersFor(%d) = %d, want %d", total, got, want)
+		}
+	}
+}

@@ -5,6 +5,8 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/hashicorp/raft"
@@ -52,15 +54,18 @@ func (n *Node) Propose(ctx context.Context, cmd storage.Command) (storage.Result
 // further nodes as non-voters.
 const MaxVoters = 7
 
-// AddVoter adds a voting member (a non-voter once the cluster has
-// MaxVoters), or updates the address of an existing one. Any node may call
-// it (followers forward it to the leader); it returns once the new
-// configuration is committed.
+// AddVoter adds a member, or updates the address of an existing one. The
+// voters stay an odd number, at most MaxVoters (VotersFor): a node that
+// would make them even joins as a non-voter and is promoted when the next
+// node joins (or a voter is removed). Any node may call it (followers
+// forward it to the leader); it returns once the new configuration, and
+// any promotion it allowed, is committed.
 func (n *Node) AddVoter(ctx context.Context, id, raftAddr string) error {
 	return n.changeMembership(ctx, memberAddVoter, id, raftAddr)
 }
 
-// RemoveServer removes a member. Any node may call it; it returns once the
+// RemoveServer removes a member, then promotes a non-voter or demotes a
+// voter so that VotersFor(members) vote. Any node may call it; it returns once the
 // new configuration is committed.
 func (n *Node) RemoveServer(ctx context.Context, id string) error {
 	return n.changeMembership(ctx, memberRemove, id, "")
@@ -260,21 +265,107 @@ func (n *Node) applyMember(op byte, id, addr string) (uint64, error) {
 	var f raft.IndexFuture
 	switch op {
 	case memberAddVoter:
-		if n.voters() >= MaxVoters && !n.isVoter(id) {
-			// Beyond seven voters every commit waits for more nodes and
-			// fault tolerance does not grow: further nodes replicate the
-			// log and serve, but do not vote.
+		if voters, total, suffrage := n.census(id); suffrage != raft.Voter && voters >= VotersFor(total+1) {
+			// The new node (or a non-voter re-joining) would make the
+			// voters even or more than seven: it replicates the log and
+			// serves, but does not vote.
 			f = n.raft.AddNonvoter(raft.ServerID(id), raft.ServerAddress(addr), 0, n.cfg.ApplyTimeout)
-			break
+		} else {
+			f = n.raft.AddVoter(raft.ServerID(id), raft.ServerAddress(addr), 0, n.cfg.ApplyTimeout)
 		}
-		f = n.raft.AddVoter(raft.ServerID(id), raft.ServerAddress(addr), 0, n.cfg.ApplyTimeout)
 	case memberRemove:
 		f = n.raft.RemoveServer(raft.ServerID(id), 0, n.cfg.ApplyTimeout)
 	default:
 		return 0, fmt.Errorf("unknown membership operation %d", op)
 	}
-	err := f.Error()
-	return f.Index(), err
+	if err := f.Error(); err != nil {
+		return f.Index(), err
+	}
+	return n.rebalance(f.Index())
+}
+
+// VotersFor is how many of total members vote: the largest odd number not
+// above total or MaxVoters. An even number of voters tolerates no more
+// failures than one fewer, and every commit waits for more of them.
+func VotersFor(total int) int {
+	v := min(total, MaxVoters)
+	if v%2 == 0 {
+		v--
+	}
+	return max(v, 1)
+}
+
+// census counts the configuration's voters and members other than id, and
+// reports id's suffrage (raft.Staging, which Raft no longer uses, when id
+// is not a member).
+func (n *Node) census(id string) (voters, total int, suffrage raft.ServerSuffrage) {
+	suffrage = raft.Staging
+	f := n.raft.GetConfiguration()
+	if f.Error() != nil {
+		return 0, 0, suffrage
+	}
+	for _, s := range f.Configuration().Servers {
+		if string(s.ID) == id {
+			suffrage = s.Suffrage
+			continue
+		}
+		total++
+		if s.Suffrage == raft.Voter {
+			voters++
+		}
+	}
+	return voters, total, suffrage
+}
+
+// rebalance promotes non-voters (in id order) or demotes voters (in
+// reverse id order, never this leader) until the cluster has
+// VotersFor(members) voters, after a join or a removal. It returns the
+// index of the last configuration change (idx when there was none).
+func (n *Node) rebalance(idx uint64) (uint64, error) {
+	for {
+		if !n.IsLeader() {
+			return idx, nil // it removed itself; the next leader's changes will do
+		}
+		f := n.raft.GetConfiguration()
+		if err := f.Error(); err != nil {
+			return idx, err
+		}
+		servers := slices.Clone(f.Configuration().Servers)
+		slices.SortFunc(servers, func(a, b raft.Server) int { return strings.Compare(string(a.ID), string(b.ID)) })
+		voters := 0
+		for _, s := range servers {
+			if s.Suffrage == raft.Voter {
+				voters++
+			}
+		}
+		want := VotersFor(len(servers))
+		var af raft.IndexFuture
+		var change string
+		switch {
+		case voters < want:
+			for _, s := range servers {
+				if s.Suffrage != raft.Voter {
+					af, change = n.raft.AddVoter(s.ID, s.Address, 0, n.cfg.ApplyTimeout), "promoted "+string(s.ID)+" to voter"
+					break
+				}
+			}
+		case voters > want:
+			for i := len(servers) - 1; i >= 0; i-- {
+				if s := servers[i]; s.Suffrage == raft.Voter && string(s.ID) != n.cfg.NodeID {
+					af, change = n.raft.DemoteVoter(s.ID, 0, n.cfg.ApplyTimeout), "made "+string(s.ID)+" a non-voter"
+					break
+				}
+			}
+		}
+		if af == nil {
+			return idx, nil
+		}
+		if err := af.Error(); err != nil {
+			return idx, fmt.Errorf("%s: %w", change, err)
+		}
+		n.log.Info("membership: " + change)
+		idx = af.Index()
+	}
 }
 
 func (n *Node) respond(m *nats.Msg, idx uint64, err error) {

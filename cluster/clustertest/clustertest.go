@@ -27,6 +27,7 @@ import (
 	"fmt"
 	"net"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -81,6 +82,7 @@ type Cluster struct {
 	start   StartFunc
 	tweaks  []func(*cluster.Config)
 	members []*Member
+	added   int // members ever added (ids are never reused)
 }
 
 // Member is one node of a test cluster, up or down. It keeps its id, data
@@ -118,13 +120,14 @@ func New(t testing.TB, n int, opts ...Option) *Cluster {
 func (c *Cluster) Add() *Member {
 	c.t.Helper()
 	i := len(c.members)
-	m := &Member{ID: fmt.Sprintf("n%d", i+1), c: c, faults: &cluster.Faults{}}
+	c.added++
+	m := &Member{ID: fmt.Sprintf("n%d", c.added), c: c, faults: &cluster.Faults{}}
 	m.cfg = cluster.Config{
 		NodeID:          m.ID,
 		Dir:             filepath.Join(c.dir, m.ID),
 		RaftAddr:        freeAddr(c.t),
 		NATSClusterAddr: freeAddr(c.t),
-		Bootstrap:       i == 0,
+		Bootstrap:       c.added == 1,
 		ClusterSecret:   Secret,
 		Faults:          m.faults,
 		// Elections within about a second even under -race on two busy
@@ -257,6 +260,21 @@ func (c *Cluster) WaitStable() {
 		}
 		return true
 	})
+}
+
+// Remove takes m out of the cluster (through the leader), then stops it
+// and forgets it: Members no longer lists it.
+func (c *Cluster) Remove(m *Member) {
+	c.t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), Timeout)
+	defer cancel()
+	if err := c.Leader().inst.Node().RemoveServer(ctx, m.ID); err != nil {
+		c.t.Fatalf("remove %s: %v", m.ID, err)
+	}
+	if m.inst != nil {
+		c.stop(m, true)
+	}
+	c.members = slices.DeleteFunc(c.members, func(o *Member) bool { return o == m })
 }
 
 // Kill stops m as a crash would (see Instance.Stop).

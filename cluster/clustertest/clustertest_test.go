@@ -157,3 +157,56 @@ func (f *fakeT) Errorf(format string, args ...any) {
 func (f *fakeT) Fatalf(format string, args ...any) { f.Errorf(format, args...); panic("fatal") }
 func (f *fakeT) Failed() bool                      { return f.failed }
 func (f *fakeT) FailNow()                          { panic("failnow") }
+
+// The voters stay an odd number as members join and leave: a node that
+// would make them even joins as a non-voter and is promoted by the next
+// join; a removal that leaves them even demotes one.
+func TestVotersStayOdd(t *testing.T) {
+	c := New(t, 1)
+	census := func() (voters, total int) {
+		t.Helper()
+		ms, err := c.Leader().Node().Members()
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, m := range ms {
+			if m.Voter {
+				voters++
+			}
+		}
+		return voters, len(ms)
+	}
+	for _, step := range []struct{ members, voters int }{{2, 1}, {3, 3}, {4, 3}, {5, 5}} {
+		c.Add()
+		c.WaitStable()
+		if v, n := census(); n != step.members || v != step.voters {
+			t.Fatalf("%d members: %d of %d vote, want %d", step.members, v, n, step.voters)
+		}
+	}
+	// Remove a voter that does not lead: 4 members, 3 voters.
+	c.Remove(c.Followers()[0])
+	c.WaitStable()
+	if v, n := census(); n != 4 || v != 3 {
+		t.Fatalf("after a removal: %d of %d vote, want 3 of 4", v, n)
+	}
+	// Remove a voter again: 3 members, and the non-voter is promoted.
+	var voter *Member
+	ms, _ := c.Leader().Node().Members()
+	for _, m := range ms {
+		if m.Voter && !m.Leader {
+			for _, mb := range c.Members() {
+				if mb.ID == m.ID {
+					voter = mb
+				}
+			}
+		}
+	}
+	c.Remove(voter)
+	c.WaitStable()
+	if v, n := census(); n != 3 || v != 3 {
+		t.Fatalf("after a second removal: %d of %d vote, want 3 of 3", v, n)
+	}
+	c.Propose(setOption("still", "writing"))
+	c.Sync()
+	c.EnsureConverged()
+}
