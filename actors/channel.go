@@ -61,6 +61,48 @@ type Health struct {
 	failures  atomic.Int64 // consecutive
 	successes atomic.Int64
 	errors    atomic.Int64
+
+	// Models cooling down after a retryable failure: model → Unix ns until
+	// which the router uses the channel for it only as a last resort.
+	// cooling counts the entries so the router skips the lock when none.
+	coolMu  sync.Mutex
+	cool    map[string]int64
+	cooling atomic.Int32
+}
+
+// CoolDown makes the router avoid the channel for model until until,
+// unless nothing else is left (a retryable failure on this model: a rate
+// limit, an overloaded or broken upstream deployment of it).
+func (h *Health) CoolDown(model string, until time.Time) {
+	h.coolMu.Lock()
+	defer h.coolMu.Unlock()
+	if h.cool == nil {
+		h.cool = map[string]int64{}
+	}
+	if _, ok := h.cool[model]; !ok {
+		h.cooling.Add(1)
+	}
+	h.cool[model] = until.UnixNano()
+}
+
+// Cooled reports whether model is cooling down on the channel at now (Unix
+// ns); an expired entry is dropped.
+func (h *Health) Cooled(model string, now int64) bool {
+	if h.cooling.Load() == 0 {
+		return false
+	}
+	h.coolMu.Lock()
+	defer h.coolMu.Unlock()
+	until, ok := h.cool[model]
+	if !ok {
+		return false
+	}
+	if now >= until {
+		delete(h.cool, model)
+		h.cooling.Add(-1)
+		return false
+	}
+	return true
 }
 
 // State returns the breaker state.

@@ -5,6 +5,7 @@ import (
 	"math"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/bytedance/sonic"
 )
@@ -18,6 +19,12 @@ const (
 	OptQuotaPerUnit    = "QuotaPerUnit"
 	OptDefaultMaxToken = "DefaultMaxTokens"
 	OptRetryTimes      = "RetryTimes"
+	// OptRetryStatusCodes lists the upstream statuses that make the relay
+	// try another channel (StatusRanges syntax).
+	OptRetryStatusCodes = "AutomaticRetryStatusCodes"
+	// OptRetryCooldown is how many seconds a (channel, model) that failed
+	// with a retryable status is avoided; 0 disables the cooldown.
+	OptRetryCooldown = "RetryCooldownSeconds"
 	OptUnknownRatio    = "UnknownModelRatio"
 )
 
@@ -36,7 +43,15 @@ type Pricing struct {
 	DefaultMaxTokens int
 	// UnknownRatio prices models missing from ModelRatio (One API: 30).
 	UnknownRatio float64
-	RetryTimes   int
+	// RetryTimes is how many other channels a failed request may try.
+	RetryTimes int
+	// RetryStatus are the upstream statuses worth trying another channel
+	// for (AutomaticRetryStatusCodes).
+	RetryStatus StatusRanges
+	// RetryCooldown is how long a (channel, model) that failed with a
+	// retryable status is used only when nothing else is left. Default
+	// 30 s.
+	RetryCooldown time.Duration
 }
 
 // DefaultModelRatios are built-in prices for well-known models (ratio =
@@ -77,7 +92,9 @@ func NewPricing(opts map[string]string) (*Pricing, []error) {
 		QuotaPerUnit:     DefaultQuotaPerUnit,
 		DefaultMaxTokens: 4096,
 		UnknownRatio:     30,
+		RetryCooldown:    30 * time.Second,
 	}
+	p.RetryStatus, _ = ParseStatusRanges(DefaultRetryStatusCodes)
 	var errs []error
 	mergeRatios := func(name string, into map[string]float64) {
 		v, ok := opts[name]
@@ -122,6 +139,14 @@ func NewPricing(opts map[string]string) (*Pricing, []error) {
 	num(OptDefaultMaxToken, func(f float64) { p.DefaultMaxTokens = int(f) })
 	num(OptUnknownRatio, func(f float64) { p.UnknownRatio = f })
 	num(OptRetryTimes, func(f float64) { p.RetryTimes = int(f) })
+	num(OptRetryCooldown, func(f float64) { p.RetryCooldown = time.Duration(f * float64(time.Second)) })
+	if v, ok := opts[OptRetryStatusCodes]; ok {
+		if r, err := ParseStatusRanges(v); err != nil {
+			errs = append(errs, fmt.Errorf("option %s: %w", OptRetryStatusCodes, err))
+		} else {
+			p.RetryStatus = r
+		}
+	}
 	return p, errs
 }
 

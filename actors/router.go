@@ -28,12 +28,14 @@ type Router struct {
 	byID     map[int64]*ChannelInfo
 	models   map[string][]string // group → sorted models
 	channels []*ChannelInfo
+	// intN draws the weighted pick (rand.IntN; tests seed their own).
+	intN func(n int) int
 }
 
 // NewRouter indexes channels. Disabled channels are reachable by id (for
 // pinning and tests) but never routed to.
 func NewRouter(chans []*ChannelInfo, board *HealthBoard) *Router {
-	r := &Router{byGroup: map[string]map[string][]*tier{}, byID: map[int64]*ChannelInfo{}, models: map[string][]string{}}
+	r := &Router{byGroup: map[string]map[string][]*tier{}, byID: map[int64]*ChannelInfo{}, models: map[string][]string{}, intN: rand.IntN}
 	for _, c := range chans {
 		if board != nil {
 			c.Health = board.Health(c.ID)
@@ -107,22 +109,29 @@ func (r *Router) HasModel(group, model string) bool { return len(r.byGroup[group
 // Pick chooses a channel for (group, model), skipping the ids in exclude
 // (channels that already failed this request). It walks tiers from the
 // highest priority down, picking by weight among the channels whose
-// breaker admits traffic.
+// breaker admits traffic. A channel cooling down for the model (see
+// Health.CoolDown) is chosen only when no other channel of any tier is
+// left.
 func (r *Router) Pick(group, model string, exclude []int64) (*ChannelInfo, error) {
 	tiers := r.byGroup[group][model]
 	if len(tiers) == 0 {
 		return nil, ErrNoChannel
 	}
 	now := time.Now().UnixNano()
-	for _, t := range tiers {
-		if c := t.pick(now, exclude); c != nil {
-			return c, nil
+	for _, lastResort := range []bool{false, true} {
+		for _, t := range tiers {
+			if c := t.pick(r.intN, now, model, exclude, lastResort); c != nil {
+				return c, nil
+			}
 		}
 	}
 	return nil, ErrNoChannel
 }
 
-func (t *tier) pick(now int64, exclude []int64) *ChannelInfo {
+// pick draws by weight among the tier's channels that are not excluded,
+// whose breaker is not open and, unless cooled is allowed, that are not
+// cooling down for model.
+func (t *tier) pick(intN func(int) int, now int64, model string, exclude []int64, cooled bool) *ChannelInfo {
 	var buf [32]bool
 	skip := buf[:0]
 	if len(t.chans) > len(buf) {
@@ -131,14 +140,15 @@ func (t *tier) pick(now int64, exclude []int64) *ChannelInfo {
 	total := 0
 	for i, c := range t.chans {
 		h := c.Health
-		bad := slices.Contains(exclude, c.ID) || h.State() == BreakerOpen && now < h.openUntil.Load()
+		bad := slices.Contains(exclude, c.ID) || h.State() == BreakerOpen && now < h.openUntil.Load() ||
+			!cooled && h.Cooled(model, now)
 		skip = append(skip, bad)
 		if !bad {
 			total += t.weights[i]
 		}
 	}
 	for total > 0 {
-		n := rand.IntN(total)
+		n := intN(total)
 		for i, c := range t.chans {
 			if skip[i] {
 				continue

@@ -21,6 +21,7 @@ const (
 	optNumber
 	optInt
 	optBool
+	optStatusRanges
 )
 
 // knownOptions lists the options the API accepts (One API's keys and
@@ -31,6 +32,8 @@ var knownOptions = map[string]optionKind{
 	actors.OptGroupRatio:       optRatios,
 	actors.OptQuotaPerUnit:     optNumber,
 	actors.OptRetryTimes:       optInt,
+	actors.OptRetryStatusCodes: optStatusRanges,
+	actors.OptRetryCooldown:    optNumber,
 	actors.OptDefaultMaxToken:  optInt,
 	actors.OptUnknownRatio:     optNumber,
 	"SystemName":               optText,
@@ -102,6 +105,10 @@ func validateOption(key, value string) string {
 	case optBool:
 		if value != "true" && value != "false" {
 			return key + " must be true or false"
+		}
+	case optStatusRanges:
+		if _, err := actors.ParseStatusRanges(value); err != nil {
+			return key + ": " + err.Error()
 		}
 	}
 	return ""

@@ -109,6 +109,7 @@ type call struct {
 	p       peeked
 	body    []byte
 	ratios  actors.Ratios
+	pricing *actors.Pricing
 	prompt  int // estimated prompt tokens
 	res     actors.Reservation
 	openSeq uint64
@@ -176,6 +177,7 @@ func (k *call) run(ctx context.Context) *schema.Error {
 	}
 
 	pricing := s.cat.Pricing()
+	k.pricing = pricing
 	k.ratios = pricing.For(p.model, group)
 	k.prompt = actors.EstimatePromptTokens(len(k.body))
 	budget := 0
@@ -228,6 +230,9 @@ func (k *call) run(ctx context.Context) *schema.Error {
 		if !out.retryable {
 			break
 		}
+		if pricing.RetryCooldown > 0 && pinned == nil {
+			ch.Health.CoolDown(p.model, time.Now().Add(pricing.RetryCooldown))
+		}
 	}
 	k.refund()
 	if last == nil {
@@ -244,8 +249,17 @@ type outcome struct {
 	retryable bool
 }
 
-func retryableStatus(status int) bool {
-	return status == http.StatusTooManyRequests || status >= 500 || status == 0
+// clientFault reports upstream statuses that blame the request, not the
+// channel: they do not count toward the channel's circuit breaker.
+func clientFault(status int) bool {
+	return status == http.StatusBadRequest || status == http.StatusRequestEntityTooLarge ||
+		status == http.StatusUnprocessableEntity
+}
+
+// retryable reports whether an upstream answer with status is worth
+// another channel (AutomaticRetryStatusCodes; 0 is no answer at all).
+func (k *call) retryable(status int) bool {
+	return status == 0 || k.pricing.RetryStatus.Contains(status)
 }
 
 func (k *call) attempt(ctx context.Context, ch *actors.ChannelInfo) outcome {
@@ -291,9 +305,11 @@ func (k *call) attempt(ctx context.Context, ch *actors.ChannelInfo) outcome {
 			forceClose(resp)
 		}
 		e := ad.ParseError(status, body)
-		fatal := status == http.StatusUnauthorized || status == http.StatusForbidden
-		s.deps.Health.Record(ch.ID, actors.RecordOutcome{Success: false, Latency: time.Since(t0), Fatal: fatal})
-		return outcome{err: e, retryable: retryableStatus(status)}
+		if !clientFault(status) { // a bad request says nothing about the channel
+			fatal := status == http.StatusUnauthorized || status == http.StatusForbidden
+			s.deps.Health.Record(ch.ID, actors.RecordOutcome{Success: false, Latency: time.Since(t0), Fatal: fatal})
+		}
+		return outcome{err: e, retryable: k.retryable(status)}
 	}
 	if k.p.stream {
 		return k.relayStream(ctx, ad, req, ch, resp, t0)
@@ -304,7 +320,7 @@ func (k *call) attempt(ctx context.Context, ch *actors.ChannelInfo) outcome {
 		s.deps.Health.Record(ch.ID, actors.RecordOutcome{Success: false, Latency: time.Since(t0)})
 		var se *schema.Error
 		if errors.As(err, &se) { // a 2xx carrying an error: not an answer, not billed
-			return outcome{err: se, retryable: retryableStatus(se.Status)}
+			return outcome{err: se, retryable: k.retryable(se.Status)}
 		}
 		return outcome{err: apiError(http.StatusBadGateway, typeUpstream, "bad_response", "upstream sent an unreadable response"), retryable: true}
 	}

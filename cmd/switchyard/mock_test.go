@@ -37,6 +37,7 @@ type mockOpenAI struct {
 	chunks      int          // content chunks per stream
 	chunkDelay  time.Duration
 	noUsage     atomic.Bool // streams and answers without usage
+	abortAfter  atomic.Int64 // non-zero: streams break the connection after this many content chunks
 	aborted     atomic.Int64
 	chatBody    []byte
 	embedBody   []byte
@@ -133,6 +134,9 @@ func (m *mockOpenAI) stream(w http.ResponseWriter, r *http.Request, body map[str
 				m.aborted.Add(1)
 				return
 			}
+		}
+		if n := m.abortAfter.Load(); n > 0 && int64(i) == n {
+			panic(http.ErrAbortHandler) // the connection breaks mid-stream
 		}
 		if !send(head + `"choices":[{"index":0,"delta":{"content":"word "},"logprobs":null,"finish_reason":null}]}`) {
 			m.aborted.Add(1)

@@ -407,36 +407,3 @@ func TestTokenSubnetUsesPeerAddress(t *testing.T) {
 		t.Fatal("invalid subnet accepted")
 	}
 }
-
-// With RetryTimes set, an upstream 500 on the preferred channel is retried
-// on another channel and billed once; a 400 is not retried.
-func TestRetryOnAnotherChannel(t *testing.T) {
-	g, good := setup(t)
-	bad := newMockOpenAI(t)
-	bad.status.Store(500)
-	g.must("POST", "/api/channel/", map[string]any{"type": 1, "name": "flaky", "key": "k", "base_url": bad.url(),
-		"models": "test-model", "priority": 10}, nil)
-	g.must("PUT", "/api/option/", map[string]any{"key": "RetryTimes", "value": "1"}, nil)
-	uid, access := g.newUser("rita", 1_000_000)
-	tok := g.newToken(access, map[string]any{"unlimited_quota": true})
-	chat := `{"model":"test-model","messages":[{"role":"user","content":"hi"}]}`
-	if resp, body := g.post("/v1/chat/completions", tok.Key, chat); resp.StatusCode != 200 {
-		t.Fatalf("retried request: %d %s", resp.StatusCode, body)
-	}
-	if bad.count.Load() != 1 || good.count.Load() != 1 {
-		t.Fatalf("upstream calls: preferred %d, fallback %d; want 1 and 1", bad.count.Load(), good.count.Load())
-	}
-	waitFor(t, 5*time.Second, "usage", func() bool { return g.user(uid).UsedQuota == chatCharge })
-	bad.status.Store(400)
-	before := good.count.Load()
-	if resp, _ := g.post("/v1/chat/completions", tok.Key, chat); resp.StatusCode != 400 {
-		t.Fatalf("a 400 from the preferred channel: status %d", resp.StatusCode)
-	}
-	if good.count.Load() != before {
-		t.Fatal("a 400 was retried on another channel")
-	}
-	time.Sleep(100 * time.Millisecond)
-	if u := g.user(uid); u.UsedQuota != chatCharge || u.RequestCount != 1 {
-		t.Fatalf("billed %+v, want one charge", u)
-	}
-}
