@@ -25,7 +25,7 @@ const (
 	// OptRetryCooldown is how many seconds a (channel, model) that failed
 	// with a retryable status is avoided; 0 disables the cooldown.
 	OptRetryCooldown = "RetryCooldownSeconds"
-	OptUnknownRatio    = "UnknownModelRatio"
+	OptUnknownRatio  = "UnknownModelRatio"
 )
 
 // DefaultQuotaPerUnit is One API's 500,000 quota units per US dollar.

@@ -36,7 +36,7 @@ type mockOpenAI struct {
 	status      atomic.Int64 // non-zero: answer every request with this status
 	chunks      int          // content chunks per stream
 	chunkDelay  time.Duration
-	noUsage     atomic.Bool // streams and answers without usage
+	noUsage     atomic.Bool  // streams and answers without usage
 	abortAfter  atomic.Int64 // non-zero: streams break the connection after this many content chunks
 	aborted     atomic.Int64
 	chatBody    []byte
