@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"math"
 	"net/netip"
+	"sync/atomic"
 	"time"
 
 	"github.com/asynkron/protoactor-go/actor"
@@ -23,13 +24,19 @@ type (
 		IP       netip.Addr // zero: not checked
 		Estimate int64
 		Now      time.Time
-		reply    chan reserveReply
+		// UserLimit is the user's request limit (nil: none).
+		UserLimit *UserLimit
+		// Nodes is the cluster size when the request arrived (limits are
+		// shared among the nodes); Accounts.Reserve fills it in.
+		Nodes int
+		reply chan reserveReply
 	}
 	// SettleReservation releases a reservation and counts the actual
 	// charge as spent until the usage batch carrying it is applied.
 	SettleReservation struct {
-		Res    Reservation
-		Actual int64
+		Res   Reservation
+		Spend Spend
+		At    time.Time
 	}
 	// LeasesApplied carries, for one user, the lease changes and the
 	// charges of this node applied by one state-machine apply.
@@ -56,6 +63,9 @@ type Reservation struct {
 	Estimate int64
 	// limited is true when the token has its own quota.
 	Limited bool
+	// rated and userRated say that the request counts against the
+	// token's and the user's rate limits until it finishes.
+	rated, userRated bool
 }
 
 // Errors of Reserve. Their messages reach API clients.
@@ -118,6 +128,9 @@ type accountActor struct {
 	stash  []*Reserve
 	// reload reads the node's leases on the account back from the state.
 	reload func(*accountActor)
+	// Rate limit state (node-local, rebuilt empty after a restart).
+	rates map[int64]*tokenRate
+	user  userRate
 }
 
 // leaseDone tells the actor that a lease request it asked for finished
@@ -263,6 +276,9 @@ func (a *accountActor) reserve(m *Reserve) reserveReply {
 	}
 	est := max(m.Estimate, 0)
 	nowMs := m.Now.UnixMilli()
+	if err := a.checkRates(m); err != nil {
+		return reserveReply{err: err}
+	}
 	userOK := a.hasLease && a.expires > nowMs && a.lease-a.unapplied-a.reserved >= est
 	var ts *tokenSpend
 	tokOK := true
@@ -286,6 +302,7 @@ func (a *accountActor) reserve(m *Reserve) reserveReply {
 	}
 	a.lastUse = m.Now
 	r := reserveReply{res: Reservation{UserID: u.ID, TokenID: t.ID, Estimate: est, Limited: ts != nil}}
+	a.countRates(m, &r.res)
 	// Ask for a refill in the background when the lease runs low or
 	// nears its expiry, so the hot path rarely waits for one.
 	renewAt := nowMs + a.policy.TTL.Milliseconds()/2
@@ -301,12 +318,13 @@ func (a *accountActor) reserve(m *Reserve) reserveReply {
 
 func (a *accountActor) settle(m *SettleReservation) {
 	a.reserved -= m.Res.Estimate
-	a.unapplied += m.Actual
+	a.unapplied += m.Spend.Quota
 	if m.Res.Limited {
 		ts := a.tok(m.Res.TokenID)
 		ts.reserved -= m.Res.Estimate
-		ts.unapplied += m.Actual
+		ts.unapplied += m.Spend.Quota
 	}
+	a.finishRates(m.Res, m.Spend, m.At)
 }
 
 func (a *accountActor) applied(m *LeasesApplied) {
@@ -391,6 +409,18 @@ type Accounts struct {
 	// nodes hold some of what the token's request would need.
 	want       func(uid int64)
 	othersHold func(t *TokenInfo) bool
+	// size caches the cluster size for rate-limit shares (refreshed in the
+	// background: counting members goes through Raft).
+	size atomic.Int32
+}
+
+// refreshSize re-reads the cluster size.
+func (a *Accounts) refreshSize() {
+	n := 1
+	if a.nodes != nil {
+		n = max(a.nodes(), 1)
+	}
+	a.size.Store(int32(n))
 }
 
 // leaseWait bounds a request's wait for a lease through the cluster (the
@@ -406,6 +436,7 @@ const leaseWait = 5 * time.Second
 // and the wait for other nodes after wantWait, so ctx needs no deadline
 // of its own; its cancellation (the client went away) ends the waits too.
 func (a *Accounts) Reserve(ctx context.Context, r Reserve) (Reservation, error) {
+	r.Nodes = int(a.size.Load())
 	asked, wanted := false, false
 	for {
 		rep, err := a.ask(ctx, &r)
@@ -522,8 +553,8 @@ func (a *Accounts) requestLease(ctx context.Context, t *TokenInfo, need int64) e
 
 // Settle releases a reservation with the actual charge (one-way). The
 // caller must already have written the charge to the outbox.
-func (a *Accounts) Settle(res Reservation, actual int64) {
-	a.sys.Root.Send(a.pid(res.UserID), &SettleReservation{Res: res, Actual: actual})
+func (a *Accounts) Settle(res Reservation, s Spend) {
+	a.sys.Root.Send(a.pid(res.UserID), &SettleReservation{Res: res, Spend: s, At: time.Now()})
 }
 
 func (a *Accounts) pid(uid int64) *actor.PID {

@@ -158,7 +158,7 @@ func TestSettleShipsAndFrees(t *testing.T) {
 		t.Fatalf("second reservation beyond the token's quota: %v", err)
 	}
 	rec := &storage.UsageRecord{UserID: 1, TokenID: tok.ID, Model: "m", Quota: 150, Time: 1}
-	f.sys.Accounts.Settle(res, 150)
+	f.sys.Accounts.Settle(res, Spend{Quota: 150, OK: true})
 	if _, err := f.sys.Outbox.Close(0, rec); err != nil {
 		t.Fatal(err)
 	}
@@ -211,7 +211,7 @@ func TestIdleLeasesReturn(t *testing.T) {
 	if n := leases(); n != 2 {
 		t.Fatalf("a lease was returned while a request was in flight (%d left)", n)
 	}
-	f.sys.Accounts.Settle(res, 60)
+	f.sys.Accounts.Settle(res, Spend{Quota: 60, OK: true})
 	if _, err := f.sys.Outbox.Close(0, &storage.UsageRecord{UserID: 1, TokenID: tok.ID, Model: "m", Quota: 60, Time: 1}); err != nil {
 		t.Fatal(err)
 	}
@@ -244,7 +244,7 @@ func TestFailedIdleReleaseKeepsTheLease(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	f.sys.Accounts.Settle(res, 0)
+	f.sys.Accounts.Settle(res, Spend{})
 	var releases, requests atomic.Int64
 	f.p.mu.Lock()
 	f.p.refuse = func(c storage.Command) error {
@@ -270,7 +270,7 @@ func TestFailedIdleReleaseKeepsTheLease(t *testing.T) {
 		if err != nil {
 			t.Fatalf("after a failed release: %v", err)
 		}
-		f.sys.Accounts.Settle(res, 0)
+		f.sys.Accounts.Settle(res, Spend{})
 	}
 	if n := requests.Load(); n != 0 {
 		t.Fatalf("%d lease requests: the actor forgot the lease it still holds", n)
@@ -558,13 +558,13 @@ func TestShortNodeGetsIdleLeaseFromOthers(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	c.sys[1].Accounts.Settle(res2, 0)
+	c.sys[1].Accounts.Settle(res2, Spend{})
 	// Node 1 takes the other 100 and spends it.
 	res1, err := c.reserve(0, 100, time.Now())
 	if err != nil {
 		t.Fatal(err)
 	}
-	c.sys[0].Accounts.Settle(res1, 100)
+	c.sys[0].Accounts.Settle(res1, Spend{Quota: 100, OK: true})
 	if _, err := c.sys[0].Outbox.Close(0, &storage.UsageRecord{UserID: 1, TokenID: 1, Model: "m", Quota: 100, Time: 1}); err != nil {
 		t.Fatal(err)
 	}

@@ -24,6 +24,8 @@ type TokenInfo struct {
 	UnlimitedQuota bool
 	Models         map[string]struct{} // nil: any model
 	Subnets        []netip.Prefix      // nil: any address
+	// Rate limits (0: none), as stored on the token.
+	RPMLimit, TPMLimit, MaxParallel int
 }
 
 // AllowsModel reports whether the token may use model.
@@ -172,6 +174,7 @@ func NewTokenInfo(t *storage.Token) *TokenInfo {
 	ti := &TokenInfo{
 		ID: t.ID, UserID: t.UserID, Name: t.Name, Key: t.Key, Status: t.Status,
 		ExpiredTime: t.ExpiredTime, UnlimitedQuota: t.UnlimitedQuota,
+		RPMLimit: t.RPMLimit, TPMLimit: t.TPMLimit, MaxParallel: t.MaxParallel,
 	}
 	if ms := SplitList(t.Models); len(ms) > 0 {
 		ti.Models = make(map[string]struct{}, len(ms))

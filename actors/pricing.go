@@ -25,6 +25,12 @@ const (
 	// OptRetryCooldown is how many seconds a (channel, model) that failed
 	// with a retryable status is avoided; 0 disables the cooldown.
 	OptRetryCooldown = "RetryCooldownSeconds"
+	// new-api's per-user request limits on the relay.
+	OptUserLimitEnabled = "ModelRequestRateLimitEnabled"
+	OptUserLimitMinutes = "ModelRequestRateLimitDurationMinutes"
+	OptUserLimitTotal   = "ModelRequestRateLimitCount"
+	OptUserLimitSuccess = "ModelRequestRateLimitSuccessCount"
+	OptUserLimitGroup   = "ModelRequestRateLimitGroup"
 	OptUnknownRatio  = "UnknownModelRatio"
 )
 
@@ -52,6 +58,50 @@ type Pricing struct {
 	// retryable status is used only when nothing else is left. Default
 	// 30 s.
 	RetryCooldown time.Duration
+	// UserLimits are the per-user request limits (nil: off).
+	UserLimits *UserLimits
+}
+
+// UserLimits is new-api's model request rate limit: per user, Total
+// requests and Success successful ones per Per, with per-group overrides.
+type UserLimits struct {
+	Per            time.Duration
+	Total, Success int
+	Groups         map[string][2]int // group → {total, success}
+}
+
+// UserLimitFor returns the limit of a user in group, nil when off.
+func (p *Pricing) UserLimitFor(group string) *UserLimit {
+	u := p.UserLimits
+	if u == nil {
+		return nil
+	}
+	l := &UserLimit{Total: u.Total, Success: u.Success, Per: u.Per}
+	if g, ok := u.Groups[group]; ok {
+		l.Total, l.Success = g[0], g[1]
+	}
+	if l.Total <= 0 && l.Success <= 0 {
+		return nil
+	}
+	return l
+}
+
+// ParseGroupLimits parses ModelRequestRateLimitGroup: a JSON object of
+// group → [total, success], both non-negative integers.
+func ParseGroupLimits(s string) (map[string][2]int, error) {
+	var m map[string][2]int
+	if strings.TrimSpace(s) == "" {
+		return nil, nil
+	}
+	if err := sonic.UnmarshalString(s, &m); err != nil {
+		return nil, fmt.Errorf("not a JSON object of group → [total, success]: %w", err)
+	}
+	for g, v := range m {
+		if v[0] < 0 || v[1] < 0 {
+			return nil, fmt.Errorf("limits of group %q must not be negative", g)
+		}
+	}
+	return m, nil
 }
 
 // DefaultModelRatios are built-in prices for well-known models (ratio =
@@ -140,6 +190,22 @@ func NewPricing(opts map[string]string) (*Pricing, []error) {
 	num(OptUnknownRatio, func(f float64) { p.UnknownRatio = f })
 	num(OptRetryTimes, func(f float64) { p.RetryTimes = int(f) })
 	num(OptRetryCooldown, func(f float64) { p.RetryCooldown = time.Duration(f * float64(time.Second)) })
+	if opts[OptUserLimitEnabled] == "true" {
+		u := &UserLimits{Per: time.Minute, Success: 1000}
+		num(OptUserLimitMinutes, func(f float64) {
+			if f > 0 {
+				u.Per = time.Duration(f * float64(time.Minute))
+			}
+		})
+		num(OptUserLimitTotal, func(f float64) { u.Total = int(f) })
+		num(OptUserLimitSuccess, func(f float64) { u.Success = int(f) })
+		if g, err := ParseGroupLimits(opts[OptUserLimitGroup]); err != nil {
+			errs = append(errs, fmt.Errorf("option %s: %w", OptUserLimitGroup, err))
+		} else {
+			u.Groups = g
+		}
+		p.UserLimits = u
+	}
 	if v, ok := opts[OptRetryStatusCodes]; ok {
 		if r, err := ParseStatusRanges(v); err != nil {
 			errs = append(errs, fmt.Errorf("option %s: %w", OptRetryStatusCodes, err))

@@ -118,3 +118,22 @@ func TestCooldownIsLastResort(t *testing.T) {
 		t.Fatalf("expired entries kept: %d", ch1.Health.cooling.Load())
 	}
 }
+
+func TestNodeShare(t *testing.T) {
+	for _, c := range []struct{ limit, nodes, want int }{{10, 1, 10}, {10, 0, 10}, {10, 3, 4}, {2, 3, 1}, {0, 3, 0}, {9, 3, 3}} {
+		if got := nodeShare(c.limit, c.nodes); got != c.want {
+			t.Errorf("nodeShare(%d, %d) = %d, want %d", c.limit, c.nodes, got, c.want)
+		}
+	}
+	var l slidingLog
+	base := time.Unix(100, 0).UnixNano()
+	for i := range 3 {
+		l.add(base+int64(i)*int64(time.Second), int64(i+1))
+	}
+	// The window is (now − 60 s, now]: at +61 s the events at +0 s and
+	// +1 s have left; the one at +2 s leaves in a second.
+	l.prune(base+int64(61*time.Second), time.Minute)
+	if len(l.at) != 1 || l.sum != 3 || l.wait(base+int64(61*time.Second), time.Minute) != time.Second {
+		t.Fatalf("after prune: %+v wait %v", l, l.wait(base+int64(61*time.Second), time.Minute))
+	}
+}

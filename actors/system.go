@@ -259,6 +259,7 @@ func (s *System) Start() error {
 	if len(orphans) > 0 {
 		s.cfg.Logger.Warn("settled requests interrupted by a crash: reservations released, nothing charged", "count", len(orphans))
 	}
+	s.Accounts.refreshSize()
 	s.Shipper.Start()
 	s.wg.Add(1)
 	go s.expireLoop()
@@ -367,6 +368,7 @@ func (s *System) idleLoop() {
 		case <-s.stop:
 			return
 		case now := <-t.C:
+			s.Accounts.refreshSize()
 			s.spawnLeaseHolders()
 			s.Accounts.releaseIdle(now, s.cfg.Lease.IdleAfter)
 		}

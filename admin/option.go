@@ -22,6 +22,7 @@ const (
 	optInt
 	optBool
 	optStatusRanges
+	optGroupLimits
 )
 
 // knownOptions lists the options the API accepts (One API's keys and
@@ -34,6 +35,11 @@ var knownOptions = map[string]optionKind{
 	actors.OptRetryTimes:       optInt,
 	actors.OptRetryStatusCodes: optStatusRanges,
 	actors.OptRetryCooldown:    optNumber,
+	actors.OptUserLimitEnabled: optBool,
+	actors.OptUserLimitMinutes: optInt,
+	actors.OptUserLimitTotal:   optInt,
+	actors.OptUserLimitSuccess: optInt,
+	actors.OptUserLimitGroup:   optGroupLimits,
 	actors.OptDefaultMaxToken:  optInt,
 	actors.OptUnknownRatio:     optNumber,
 	"SystemName":               optText,
@@ -108,6 +114,10 @@ func validateOption(key, value string) string {
 		}
 	case optStatusRanges:
 		if _, err := actors.ParseStatusRanges(value); err != nil {
+			return key + ": " + err.Error()
+		}
+	case optGroupLimits:
+		if _, err := actors.ParseGroupLimits(value); err != nil {
 			return key + ": " + err.Error()
 		}
 	}

@@ -87,6 +87,21 @@ type tokenInput struct {
 	UnlimitedQuota bool    `json:"unlimited_quota"`
 	Models         *string `json:"models"`
 	Subnet         *string `json:"subnet"`
+	RPMLimit       *int    `json:"rpm_limit"`
+	TPMLimit       *int    `json:"tpm_limit"`
+	MaxParallel    *int    `json:"max_parallel"`
+}
+
+// applyLimits copies the rate limits that in sets onto t.
+func (in *tokenInput) applyLimits(t *storage.Token) {
+	for _, f := range []struct {
+		v  *int
+		to *int
+	}{{in.RPMLimit, &t.RPMLimit}, {in.TPMLimit, &t.TPMLimit}, {in.MaxParallel, &t.MaxParallel}} {
+		if f.v != nil {
+			*f.to = *f.v
+		}
+	}
 }
 
 func validateToken(in *tokenInput) string {
@@ -105,6 +120,14 @@ func validateToken(in *tokenInput) string {
 	}
 	if in.ExpiredTime != nil && *in.ExpiredTime != -1 && *in.ExpiredTime < 0 {
 		return "expired_time must be a Unix time or -1 (never)"
+	}
+	for _, l := range []struct {
+		name string
+		v    *int
+	}{{"rpm_limit", in.RPMLimit}, {"tpm_limit", in.TPMLimit}, {"max_parallel", in.MaxParallel}} {
+		if l.v != nil && *l.v < 0 {
+			return l.name + " must be 0 (no limit) or more"
+		}
 	}
 	return ""
 }
@@ -131,6 +154,7 @@ func (a *API) createToken(ctx context.Context, c *app.RequestContext) {
 	if in.Subnet != nil {
 		t.Subnet = strings.Join(actors.SplitList(*in.Subnet), ",")
 	}
+	in.applyLimits(&t)
 	res, done := a.propose(ctx, c, &storage.CreateToken{Token: t})
 	if !done {
 		return
@@ -169,6 +193,7 @@ func (a *API) updateToken(ctx context.Context, c *app.RequestContext) {
 		if in.Subnet != nil {
 			n.Subnet = strings.Join(actors.SplitList(*in.Subnet), ",")
 		}
+		in.applyLimits(&n)
 		// Fixing what exhausted or expired a token re-enables it.
 		if n.Status == storage.TokenExhausted && (n.UnlimitedQuota || n.RemainQuota > 0) ||
 			n.Status == storage.TokenExpired && (n.ExpiredTime == -1 || n.ExpiredTime > now()) {

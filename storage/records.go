@@ -64,6 +64,11 @@ type Token struct {
 	UsedQuota      int64  `json:"used_quota"`
 	Models         string `json:"models"` // comma list; empty = any model
 	Subnet         string `json:"subnet"` // comma list of IPs/CIDRs; empty = any
+	// Rate limits of the token (0: none): requests and tokens (prompt +
+	// completion) per minute, and requests in flight at once.
+	RPMLimit    int `json:"rpm_limit"`
+	TPMLimit    int `json:"tpm_limit"`
+	MaxParallel int `json:"max_parallel"`
 }
 
 // Channel statuses.

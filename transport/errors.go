@@ -38,8 +38,14 @@ var (
 	errPinMissing = apiError(http.StatusForbidden, typeGateway, "channel_not_found", "The pinned channel does not exist or is disabled.")
 )
 
-// reserveError maps a Reserve failure to the envelope.
-func reserveError(err error) *schema.Error {
+// reserveError maps a Reserve failure to the envelope; a rate limit also
+// sets Retry-After on c.
+func reserveError(c *app.RequestContext, err error) *schema.Error {
+	var rl *actors.RateLimitError
+	if errors.As(err, &rl) {
+		c.Response.Header.Set("Retry-After", retryAfter(rl.RetryAfter))
+		return apiError(http.StatusTooManyRequests, rl.Kind, "rate_limit_exceeded", rl.Msg)
+	}
 	switch {
 	case errors.Is(err, actors.ErrTokenDisabled):
 		return apiError(http.StatusUnauthorized, typeInvalidRequest, "token_disabled", err.Error())

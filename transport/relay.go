@@ -192,9 +192,10 @@ func (k *call) run(ctx context.Context) *schema.Error {
 
 	res, err := s.deps.Accounts.Reserve(ctx, actors.Reserve{
 		Token: tok, User: user, Model: p.model, IP: clientAddr(c), Estimate: est, Now: time.Now(),
+		UserLimit: pricing.UserLimitFor(group),
 	})
 	if err != nil {
-		return reserveError(err)
+		return reserveError(c, err)
 	}
 	k.res = res
 	seq, err := s.deps.Outbox.Open(&storage.OpenRecord{
@@ -202,7 +203,7 @@ func (k *call) run(ctx context.Context) *schema.Error {
 		Estimate: est, IsStream: p.stream, Time: k.start.Unix(),
 	})
 	if err != nil {
-		s.deps.Accounts.Settle(res, 0)
+		s.deps.Accounts.Settle(res, actors.Spend{})
 		s.log.Error("outbox open failed", "request_id", k.reqID, "err", err)
 		return errBusy
 	}
@@ -438,7 +439,7 @@ func (k *call) settle(ch *actors.ChannelInfo, u *adaptors.Usage) {
 	}
 	// Settle the actor first: it must count the spend before the shipper
 	// can ship (and the state machine apply) the Close record.
-	k.s.deps.Accounts.Settle(k.res, q)
+	k.s.deps.Accounts.Settle(k.res, actors.Spend{Quota: q, Tokens: u.PromptTokens + u.CompletionTokens, OK: true})
 	if err := k.s.deps.Outbox.Settle(k.openSeq, rec); err != nil {
 		k.s.log.Error("outbox close failed; usage left open for crash recovery", "request_id", k.reqID, "err", err)
 	}
@@ -447,7 +448,7 @@ func (k *call) settle(ch *actors.ChannelInfo, u *adaptors.Usage) {
 // refund releases the reservation of a request that failed before any
 // answer reached the client: nothing is charged.
 func (k *call) refund() {
-	k.s.deps.Accounts.Settle(k.res, 0)
+	k.s.deps.Accounts.Settle(k.res, actors.Spend{})
 	if err := k.s.deps.Outbox.Cancel(k.openSeq); err != nil {
 		k.s.log.Error("outbox cancel failed", "request_id", k.reqID, "err", err)
 	}

@@ -52,6 +52,9 @@ type Config struct {
 	Node string
 	// PProf serves /debug/pprof/ (for benchmarks; off by default).
 	PProf bool
+	// Limits are the per-address limits of /api, the web UI and the
+	// critical routes. Nil: DefaultLimits.
+	Limits *Limits
 	// Logger is required.
 	Logger *slog.Logger
 }
@@ -70,6 +73,9 @@ type Deps struct {
 	// TypeName names a channel type ("openai", "deepseek", …) for the
 	// owned_by field of /v1/models.
 	TypeName func(channelType int) string
+	// RootAccess reports whether a management access token belongs to a
+	// root user (exempt from the /api rate limit). Nil: nobody is exempt.
+	RootAccess func(token string) bool
 }
 
 // Server is the node's HTTP server.
@@ -81,6 +87,7 @@ type Server struct {
 	up   *upstream
 	log  *slog.Logger
 
+	limits   *limiter
 	inflight atomic.Int64
 	draining atomic.Bool
 	reqSeq   atomic.Uint64
@@ -119,9 +126,15 @@ func New(cfg Config, deps Deps) (*Server, error) {
 	} else {
 		opts = append(opts, server.WithHostPorts(cfg.Listen))
 	}
+	lim := DefaultLimits()
+	if cfg.Limits != nil {
+		lim = *cfg.Limits
+	}
 	s := &Server{
 		cfg: cfg, deps: deps, cat: deps.Catalog, h: server.New(opts...), up: up, log: cfg.Logger,
 		idPrefix: strconv.FormatInt(time.Now().UnixMilli(), 36) + cfg.Node,
+		limits: &limiter{api: newWindow(lim.API), web: newWindow(lim.Web), critical: newWindow(lim.Critical),
+			rootAccess: deps.RootAccess},
 	}
 	s.routes()
 	return s, nil
@@ -166,7 +179,7 @@ func (s *Server) newRequestID() string {
 
 func (s *Server) routes() {
 	h := s.h
-	h.Use(s.recoverMW, corsMW)
+	h.Use(s.recoverMW, corsMW, s.limits.middleware)
 	h.GET("/healthz", func(_ context.Context, c *app.RequestContext) { c.String(http.StatusOK, "ok") })
 	h.GET("/readyz", func(_ context.Context, c *app.RequestContext) {
 		if s.deps.Ready != nil && !s.deps.Ready() {

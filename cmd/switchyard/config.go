@@ -21,6 +21,10 @@ type Config struct {
 	LogLevel string        `flag:"log-level" help:"debug, info, warn or error"`
 	Drain    time.Duration `flag:"drain-timeout" help:"how long SIGTERM waits for in-flight requests and streams"`
 	PProf    bool          `flag:"pprof" help:"serve /debug/pprof/ (profiling; keep off in production)"`
+	// Per-address limits (0 disables one); per node.
+	APIRateLimit      int `flag:"api-rate-limit" help:"requests per client address per 180 s on /api and /dashboard (root access tokens exempt; 0: no limit)"`
+	WebRateLimit      int `flag:"web-rate-limit" help:"requests per client address per 180 s on the web UI (0: no limit)"`
+	CriticalRateLimit int `flag:"critical-rate-limit" help:"requests per client address per 20 min on login, registration, reset, verification, OAuth and top-up (0: no limit)"`
 	// Cluster (all empty: a single node with no cluster ports).
 	RaftAddr        string `flag:"raft-addr" help:"host:port for Raft between nodes; empty runs a single node"`
 	RaftAdvertise   string `flag:"raft-advertise" help:"Raft address other nodes dial, when --raft-addr binds 0.0.0.0"`
@@ -35,7 +39,8 @@ type Config struct {
 }
 
 func defaultConfig() Config {
-	return Config{Listen: ":3000", Data: "./data", NodeID: "node1", LogLevel: "info", Drain: 60 * time.Second}
+	return Config{Listen: ":3000", Data: "./data", NodeID: "node1", LogLevel: "info", Drain: 60 * time.Second,
+		APIRateLimit: 480, WebRateLimit: 240, CriticalRateLimit: 20}
 }
 
 func envName(f reflect.StructField) string {
@@ -76,6 +81,8 @@ func loadConfig(args []string, getenv func(string) string) (Config, error) {
 			fs.BoolVar(p, name, *p, f.Tag.Get("help"))
 		case *time.Duration:
 			fs.DurationVar(p, name, *p, f.Tag.Get("help"))
+		case *int:
+			fs.IntVar(p, name, *p, f.Tag.Get("help"))
 		}
 	}
 	if err := fs.Parse(args); err != nil {
@@ -91,6 +98,14 @@ func loadConfig(args []string, getenv func(string) string) (Config, error) {
 const minSecret = 16
 
 func (c Config) validate() error {
+	for _, l := range []struct {
+		name string
+		v    int
+	}{{"--api-rate-limit", c.APIRateLimit}, {"--web-rate-limit", c.WebRateLimit}, {"--critical-rate-limit", c.CriticalRateLimit}} {
+		if l.v < 0 {
+			return fmt.Errorf("%s must be 0 (no limit) or more", l.name)
+		}
+	}
 	if c.RaftAddr == "" {
 		for _, f := range []struct{ name, v string }{{"--join", c.Join}, {"--nats-cluster-addr", c.NATSClusterAddr}, {"--raft-advertise", c.RaftAdvertise}, {"--nats-advertise", c.NATSAdvertise}} {
 			if f.v != "" {
@@ -130,6 +145,12 @@ func setField(f reflect.Value, s string) error {
 			return err
 		}
 		*p = d
+	case *int:
+		n, err := strconv.Atoi(s)
+		if err != nil {
+			return err
+		}
+		*p = n
 	}
 	return nil
 }

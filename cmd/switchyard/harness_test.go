@@ -36,6 +36,12 @@ func testLog(t testing.TB) *slog.Logger {
 
 func startGateway(t testing.TB, dir string) *gateway {
 	t.Helper()
+	return startGatewayWith(t, dir, nil)
+}
+
+// startGatewayWith is startGateway with a change to the configuration.
+func startGatewayWith(t testing.TB, dir string, tweak func(*Config)) *gateway {
+	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -45,6 +51,9 @@ func startGateway(t testing.TB, dir string) *gateway {
 	cfg.Drain = 5 * time.Second
 	cfg.RootPassword = "root-password-123"
 	cfg.RootAccessToken = testAccess
+	if tweak != nil {
+		tweak(&cfg)
+	}
 	n, err := startNode(cfg, ln, testLog(t), io.Discard)
 	if err != nil {
 		t.Fatal(err)
@@ -142,6 +151,7 @@ type tokenView struct {
 	Status      int    `json:"status"`
 	RemainQuota int64  `json:"remain_quota"`
 	UsedQuota   int64  `json:"used_quota"`
+	RPMLimit    int    `json:"rpm_limit"`
 }
 
 type userView struct {

@@ -175,6 +175,11 @@ func startNode(cfg Config, listener net.Listener, log *slog.Logger, out io.Write
 	}
 	n.http, err = transport.New(transport.Config{
 		Listen: cfg.Listen, Listener: listener, DrainTimeout: cfg.Drain, Node: cfg.NodeID, PProf: cfg.PProf, Logger: log,
+		Limits: &transport.Limits{
+			API:      transport.RateLimit{Count: cfg.APIRateLimit, Per: 180 * time.Second},
+			Web:      transport.RateLimit{Count: cfg.WebRateLimit, Per: 180 * time.Second},
+			Critical: transport.RateLimit{Count: cfg.CriticalRateLimit, Per: 20 * time.Minute},
+		},
 	}, transport.Deps{
 		Catalog: n.actors.Catalog, Accounts: n.actors.Accounts, Health: n.actors.Health, Outbox: n.actors.Outbox,
 		Adaptor: func(t int) (adaptors.Adaptor, bool) {
@@ -188,6 +193,10 @@ func startNode(cfg Config, listener net.Listener, log *slog.Logger, out io.Write
 			return "custom"
 		},
 		Ready: n.raft.Ready,
+		RootAccess: func(tok string) bool {
+			u, err := n.store.UserByAccessToken(tok)
+			return err == nil && u != nil && u.Role >= storage.RoleRoot && u.Status == storage.UserEnabled
+		},
 	})
 	if err != nil {
 		n.abort()
