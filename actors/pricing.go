@@ -31,7 +31,7 @@ const (
 	OptUserLimitTotal   = "ModelRequestRateLimitCount"
 	OptUserLimitSuccess = "ModelRequestRateLimitSuccessCount"
 	OptUserLimitGroup   = "ModelRequestRateLimitGroup"
-	OptUnknownRatio  = "UnknownModelRatio"
+	OptUnknownRatio     = "UnknownModelRatio"
 )
 
 // DefaultQuotaPerUnit is One API's 500,000 quota units per US dollar.
