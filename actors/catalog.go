@@ -238,9 +238,13 @@ type ChannelInfo struct {
 	Mapping      map[string]string
 	Config       map[string]string
 	SystemPrompt string
-	Priority     int64
-	Weight       int
-	Health       *Health
+	// Params replace or add top-level request members (param_override);
+	// Headers replace or add upstream headers (header_override).
+	Params   map[string]any
+	Headers  map[string]string
+	Priority int64
+	Weight   int
+	Health   *Health
 }
 
 // NewChannelInfo pre-parses a stored channel. A malformed model mapping or
@@ -276,6 +280,22 @@ func NewChannelInfo(ch *storage.Channel) (*ChannelInfo, error) {
 			ci.Config = make(map[string]string, len(raw))
 			for k, v := range raw {
 				ci.Config[k] = fmt.Sprint(v)
+			}
+		}
+	}
+	if po := strings.TrimSpace(ch.ParamOverride); po != "" && po != "{}" {
+		if err := sonic.UnmarshalString(po, &ci.Params); err != nil {
+			ci.Params = nil
+			if firstErr == nil {
+				firstErr = fmt.Errorf("param_override: %w", err)
+			}
+		}
+	}
+	if ho := strings.TrimSpace(ch.HeaderOverride); ho != "" && ho != "{}" {
+		if err := sonic.UnmarshalString(ho, &ci.Headers); err != nil {
+			ci.Headers = nil
+			if firstErr == nil {
+				firstErr = fmt.Errorf("header_override: %w", err)
 			}
 		}
 	}

@@ -68,13 +68,21 @@ func (a *API) validateChannel(ch *storage.Channel) string {
 	if a.d.KnownType != nil && !a.d.KnownType(ch.Type) {
 		return "unknown or unsupported channel type " + strconv.Itoa(ch.Type)
 	}
-	for name, v := range map[string]string{"model_mapping": ch.ModelMapping, "config": ch.Config} {
+	for name, v := range map[string]string{"model_mapping": ch.ModelMapping, "config": ch.Config,
+		"param_override": ch.ParamOverride, "header_override": ch.HeaderOverride} {
 		if strings.TrimSpace(v) == "" {
 			continue
 		}
 		var m map[string]any
 		if err := sonic.UnmarshalString(v, &m); err != nil {
 			return name + " must be a JSON object: " + err.Error()
+		}
+		if name == "header_override" {
+			for k, hv := range m {
+				if _, isString := hv.(string); !isString || strings.ContainsAny(k, " :\r\n") {
+					return "header_override maps header names to string values"
+				}
+			}
 		}
 	}
 	if ch.Weight < 0 {
@@ -134,7 +142,18 @@ func (a *API) createChannels(ctx context.Context, c *app.RequestContext) {
 	if !done {
 		return
 	}
-	ok(c, map[string]any{"ids": res.IDs})
+	// The created channel (one key) or channels (several), with their ids.
+	var created []any
+	for _, id := range res.IDs {
+		if ch, err := a.d.Store.Channel(id); err == nil {
+			created = append(created, channelView(*ch))
+		}
+	}
+	if len(created) == 1 {
+		ok(c, created[0])
+		return
+	}
+	ok(c, created)
 }
 
 func (a *API) updateChannel(ctx context.Context, c *app.RequestContext) {

@@ -100,6 +100,12 @@ type Channel struct {
 	Priority           int64   `json:"priority"`
 	Config             string  `json:"config"` // JSON object
 	SystemPrompt       string  `json:"system_prompt"`
+	// ParamOverride is a JSON object whose members replace (or add) the
+	// request body's top-level members on this channel; HeaderOverride a
+	// JSON object of header → value added to (or replacing) the upstream
+	// request's headers (new-api's param_override / header_override).
+	ParamOverride  string `json:"param_override"`
+	HeaderOverride string `json:"header_override"`
 }
 
 // Log types, as One API numbers them.

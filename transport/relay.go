@@ -271,7 +271,7 @@ func (k *call) attempt(ctx context.Context, ch *actors.ChannelInfo) outcome {
 			"channel type is not supported by this gateway"), retryable: true}
 	}
 	req := &adaptors.Request{
-		Mode: k.mode, Model: ch.UpstreamModel(k.p.model), OriginModel: k.p.model, Body: k.body,
+		Mode: k.mode, Model: ch.UpstreamModel(k.p.model), OriginModel: k.p.model, Body: channelBody(k.body, k.mode, ch),
 		Stream: k.p.stream, IncludeUsage: k.p.includeUsage,
 	}
 	actx := &adaptors.Channel{ID: int(ch.ID), Type: ch.Type, BaseURL: ch.BaseURL, Key: ch.Keys[0], Config: ch.Config}
@@ -289,6 +289,7 @@ func (k *call) attempt(ctx context.Context, ch *actors.ChannelInfo) outcome {
 		s.log.Warn("channel cannot build the request", "request_id", k.reqID, "channel_id", ch.ID, "err", err)
 		return outcome{err: apiError(http.StatusInternalServerError, typeGateway, "convert_request_failed", "the channel is misconfigured"), retryable: true}
 	}
+	overrideHeaders(hr, ch.Headers)
 	ch.Health.Begin()
 	defer ch.Health.End()
 	t0 := time.Now()

@@ -84,12 +84,19 @@ func TestAdminAuthAndRoles(t *testing.T) {
 func TestChannelAdmin(t *testing.T) {
 	g := startGateway(t, t.TempDir())
 	m := newMockOpenAI(t)
-	var created struct{ IDs []int64 }
+	var batch []struct {
+		ID   int64  `json:"id"`
+		Name string `json:"name"`
+	}
 	g.must("POST", "/api/channel/", map[string]any{
 		"type": 1, "name": "batch", "key": "sk-a\nsk-b\n\nsk-c", "base_url": m.url(), "models": "test-model, test-model ,x",
-	}, &created)
-	if len(created.IDs) != 3 {
-		t.Fatalf("batch add created %v", created.IDs)
+	}, &batch)
+	if len(batch) != 3 || batch[0].ID == 0 || batch[2].Name != "batch" {
+		t.Fatalf("batch add created %v", batch)
+	}
+	var created struct{ IDs []int64 }
+	for _, b := range batch {
+		created.IDs = append(created.IDs, b.ID)
 	}
 	var list []map[string]any
 	g.must("GET", "/api/channel/?p=0", nil, &list)

@@ -16,9 +16,10 @@ import (
 
 // upstreamCall is what the mock OpenAI upstream saw of one request.
 type upstreamCall struct {
-	Path string
-	Auth string
-	Body map[string]any
+	Path   string
+	Auth   string
+	Header http.Header
+	Body   map[string]any
 }
 
 // mockOpenAI is a faithful OpenAI upstream for tests: the response bodies
@@ -74,7 +75,7 @@ func (m *mockOpenAI) serve(w http.ResponseWriter, r *http.Request) {
 	var body map[string]any
 	_ = json.Unmarshal(raw, &body)
 	m.mu.Lock()
-	m.calls = append(m.calls, upstreamCall{Path: r.URL.Path, Auth: r.Header.Get("Authorization"), Body: body})
+	m.calls = append(m.calls, upstreamCall{Path: r.URL.Path, Auth: r.Header.Get("Authorization"), Header: r.Header.Clone(), Body: body})
 	m.mu.Unlock()
 	m.count.Add(1)
 	if st := int(m.status.Load()); st != 0 {
