@@ -26,6 +26,8 @@ type TokenInfo struct {
 	Subnets        []netip.Prefix      // nil: any address
 	// Rate limits (0: none), as stored on the token.
 	RPMLimit, TPMLimit, MaxParallel int
+	// Group overrides the owner's group when not empty.
+	Group string
 }
 
 // AllowsModel reports whether the token may use model.
@@ -174,7 +176,7 @@ func NewTokenInfo(t *storage.Token) *TokenInfo {
 	ti := &TokenInfo{
 		ID: t.ID, UserID: t.UserID, Name: t.Name, Key: t.Key, Status: t.Status,
 		ExpiredTime: t.ExpiredTime, UnlimitedQuota: t.UnlimitedQuota,
-		RPMLimit: t.RPMLimit, TPMLimit: t.TPMLimit, MaxParallel: t.MaxParallel,
+		RPMLimit: t.RPMLimit, TPMLimit: t.TPMLimit, MaxParallel: t.MaxParallel, Group: t.Group,
 	}
 	if ms := SplitList(t.Models); len(ms) > 0 {
 		ti.Models = make(map[string]struct{}, len(ms))

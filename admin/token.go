@@ -45,12 +45,22 @@ func (a *API) ownTokens(c *app.RequestContext, keyword string) {
 		if seen++; seen <= offset {
 			continue
 		}
-		out = append(out, t)
+		out = append(out, tokenView(t))
 		if len(out) == limit {
 			break
 		}
 	}
 	ok(c, out)
+}
+
+// tokenView reports a token as clients see it: an enabled token whose
+// expiry passed is shown expired (3), as it is refused (the stored status
+// changes only when someone edits the token).
+func tokenView(t storage.Token) storage.Token {
+	if t.Status == storage.TokenEnabled && t.ExpiredTime != -1 && t.ExpiredTime != 0 && t.ExpiredTime <= now() {
+		t.Status = storage.TokenExpired
+	}
+	return t
 }
 
 func (a *API) listTokens(_ context.Context, c *app.RequestContext) { a.ownTokens(c, "") }
@@ -74,7 +84,7 @@ func (a *API) getToken(_ context.Context, c *app.RequestContext) {
 		return
 	}
 	if t, found := a.ownToken(c, id); found {
-		ok(c, t)
+		ok(c, tokenView(*t))
 	}
 }
 
@@ -87,13 +97,17 @@ type tokenInput struct {
 	UnlimitedQuota bool    `json:"unlimited_quota"`
 	Models         *string `json:"models"`
 	Subnet         *string `json:"subnet"`
+	Group          *string `json:"group"`
 	RPMLimit       *int    `json:"rpm_limit"`
 	TPMLimit       *int    `json:"tpm_limit"`
 	MaxParallel    *int    `json:"max_parallel"`
 }
 
-// applyLimits copies the rate limits that in sets onto t.
+// applyLimits copies the rate limits and the group that in sets onto t.
 func (in *tokenInput) applyLimits(t *storage.Token) {
+	if in.Group != nil {
+		t.Group = strings.TrimSpace(*in.Group)
+	}
 	for _, f := range []struct {
 		v  *int
 		to *int
@@ -132,12 +146,33 @@ func validateToken(in *tokenInput) string {
 	return ""
 }
 
+// checkGroup refuses a token group that does not exist (GroupRatio) or,
+// for a user below admin, that is not the user's own group: a group sets
+// prices and channels.
+func (a *API) checkGroup(c *app.RequestContext, in *tokenInput) string {
+	if in.Group == nil || strings.TrimSpace(*in.Group) == "" {
+		return ""
+	}
+	g := strings.TrimSpace(*in.Group)
+	if _, known := a.d.Catalog.Pricing().GroupRatio[g]; !known {
+		return "unknown group " + strconv.Quote(g)
+	}
+	if u := current(c); u.Role < storage.RoleAdmin && g != u.Group {
+		return "only administrators may give a token another group than their own"
+	}
+	return ""
+}
+
 func (a *API) createToken(ctx context.Context, c *app.RequestContext) {
 	var in tokenInput
 	if !bind(c, &in) {
 		return
 	}
 	if msg := validateToken(&in); msg != "" {
+		fail(c, msg)
+		return
+	}
+	if msg := a.checkGroup(c, &in); msg != "" {
 		fail(c, msg)
 		return
 	}
@@ -164,7 +199,7 @@ func (a *API) createToken(ctx context.Context, c *app.RequestContext) {
 		ok(c, nil)
 		return
 	}
-	ok(c, created)
+	ok(c, tokenView(*created))
 }
 
 func (a *API) updateToken(ctx context.Context, c *app.RequestContext) {
@@ -180,6 +215,10 @@ func (a *API) updateToken(ctx context.Context, c *app.RequestContext) {
 	statusOnly := c.Query("status_only") != ""
 	if !statusOnly {
 		if msg := validateToken(&in); msg != "" {
+			fail(c, msg)
+			return
+		}
+		if msg := a.checkGroup(c, &in); msg != "" {
 			fail(c, msg)
 			return
 		}
@@ -220,8 +259,12 @@ func (a *API) updateToken(ctx context.Context, c *app.RequestContext) {
 	if _, done := a.propose(ctx, c, &storage.UpdateToken{Token: n}); !done {
 		return
 	}
-	t, _ := a.d.Store.Token(n.ID)
-	ok(c, t)
+	t, err := a.d.Store.Token(n.ID)
+	if err != nil {
+		fail(c, "not found")
+		return
+	}
+	ok(c, tokenView(*t))
 }
 
 func (a *API) deleteToken(ctx context.Context, c *app.RequestContext) {

@@ -69,6 +69,9 @@ type Token struct {
 	RPMLimit    int `json:"rpm_limit"`
 	TPMLimit    int `json:"tpm_limit"`
 	MaxParallel int `json:"max_parallel"`
+	// Group, when set, replaces the owner's group for requests with this
+	// token (routing and group ratio).
+	Group string `json:"group"`
 }
 
 // Channel statuses.

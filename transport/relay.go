@@ -160,6 +160,9 @@ func (k *call) run(ctx context.Context) *schema.Error {
 	if user != nil && user.Group != "" {
 		group = user.Group
 	}
+	if tok.Group != "" {
+		group = tok.Group
+	}
 	// Channel pinning (sk-KEY-ID) is for administrators only.
 	var pinned *actors.ChannelInfo
 	if key.channelID != 0 {
