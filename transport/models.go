@@ -28,10 +28,7 @@ func (s *Server) visibleModels(c *app.RequestContext) ([]modelObject, bool) {
 	if !ok {
 		return nil, false
 	}
-	group := "default"
-	if user != nil && user.Group != "" {
-		group = user.Group
-	}
+	group := requestGroup(tok, user)
 	r := s.cat.Router()
 	var names []string
 	for _, m := range r.Models(group) {

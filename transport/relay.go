@@ -156,13 +156,7 @@ func (k *call) run(ctx context.Context) *schema.Error {
 		p.stream = false
 	}
 	k.p = p
-	group := "default"
-	if user != nil && user.Group != "" {
-		group = user.Group
-	}
-	if tok.Group != "" {
-		group = tok.Group
-	}
+	group := requestGroup(tok, user)
 	// Channel pinning (sk-KEY-ID) is for administrators only.
 	var pinned *actors.ChannelInfo
 	if key.channelID != 0 {

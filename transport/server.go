@@ -76,6 +76,9 @@ type Deps struct {
 	// RootAccess reports whether a management access token belongs to a
 	// root user (exempt from the /api rate limit). Nil: nobody is exempt.
 	RootAccess func(token string) bool
+	// Store is read (never written) for balances and options by the
+	// legacy billing endpoints.
+	Store *storage.Store
 }
 
 // Server is the node's HTTP server.
@@ -194,6 +197,10 @@ func (s *Server) routes() {
 	v1.POST("/embeddings", s.relay(adaptors.ModeEmbeddings))
 	v1.GET("/models", s.listModels)
 	v1.GET("/models/:model", s.getModel)
+	for _, prefix := range []string{"/dashboard", "/v1/dashboard"} {
+		h.GET(prefix+"/billing/subscription", s.billingSubscription)
+		h.GET(prefix+"/billing/usage", s.billingUsage)
+	}
 	if s.cfg.PProf {
 		mux := http.NewServeMux()
 		mux.HandleFunc("/debug/pprof/", pprof.Index)

@@ -193,6 +193,7 @@ func startNode(cfg Config, listener net.Listener, log *slog.Logger, out io.Write
 			return "custom"
 		},
 		Ready: n.raft.Ready,
+		Store: n.store,
 		RootAccess: func(tok string) bool {
 			u, err := n.store.UserByAccessToken(tok)
 			return err == nil && u != nil && u.Role >= storage.RoleRoot && u.Status == storage.UserEnabled
