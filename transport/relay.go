@@ -328,6 +328,9 @@ func (k *call) attempt(ctx context.Context, ch *actors.ChannelInfo) outcome {
 	if usage == nil {
 		usage = &adaptors.Usage{PromptTokens: k.prompt, CompletionTokens: (len(out.Body) + 3) / 4}
 	}
+	if k.mode == adaptors.ModeEmbeddings {
+		out.Body = embeddingFormat(out.Body, wantsBase64(k.body))
+	}
 	k.c.Data(http.StatusOK, "application/json", out.Body)
 	k.settle(ch, usage)
 	return outcome{done: true}
