@@ -65,3 +65,30 @@ type ModelLister interface {
 	// ParseModels extracts model ids from a 2xx answer, in upstream order.
 	ParseModels(body []byte) ([]string, error)
 }
+
+// TypedResponseParser is the optional capability to convert a non-stream
+// answer knowing the upstream's Content-Type header. Some API surfaces
+// answer with something other than JSON — binary audio from
+// /v1/audio/speech, plain text, SRT or WebVTT transcripts from
+// /v1/audio/transcriptions — and the type is what tells them apart and what
+// the client must be sent.
+//
+// The transport uses it in place of Adaptor.ParseResponse when the
+// adaptor implements it:
+//
+//	if tp, ok := ad.(adaptors.TypedResponseParser); ok {
+//		resp, err = tp.ParseTypedResponse(req, upstreamContentType, body)
+//	} else {
+//		resp, err = ad.ParseResponse(req, body)
+//	}
+//
+// and answers the client with resp.ContentType (application/json when
+// empty). Adaptors that only ever see JSON need not implement it.
+// Implementations are pure and safe for concurrent use.
+type TypedResponseParser interface {
+	// ParseTypedResponse converts a successful (2xx) non-stream upstream
+	// body whose Content-Type header was contentType (empty when the
+	// upstream sent none). It returns what ParseResponse would, with
+	// ContentType, Text and Images filled from the typed body.
+	ParseTypedResponse(req *Request, contentType string, body []byte) (*Response, error)
+}

@@ -31,7 +31,8 @@ const maxEvents = 100000
 // format: requests are well formed and authenticated; a stream ends with
 // io.EOF at its terminator and nothing after it leaks; usage is reported
 // when the upstream sent it and the usage-only chunk is shown only to
-// clients that asked; error bodies map to non-empty OpenAI errors with the
+// clients that asked; a TypedResponseParser agrees with ParseResponse on
+// JSON answers; error bodies map to non-empty OpenAI errors with the
 // upstream status; truncated and garbage input never panics or hangs; and
 // the adaptor is safe for concurrent use (run with -race).
 func Run(t *testing.T, c Case) {
@@ -191,6 +192,17 @@ func checkResponse(t *testing.T, c Case) {
 	}
 	if !sonic.Valid(resp.Body) {
 		t.Errorf("client body is not JSON")
+	}
+	if tp, ok := c.Adaptor.(adaptors.TypedResponseParser); ok {
+		// The transport prefers the typed parser when present; for a JSON
+		// answer it must agree with ParseResponse.
+		typed, err := tp.ParseTypedResponse(chatRequest(c, false, false), "application/json", c.Fixtures.Response)
+		if err != nil {
+			t.Fatalf("typed: %v", err)
+		}
+		if diff := cmp.Diff(resp, typed); diff != "" {
+			t.Errorf("ParseTypedResponse differs from ParseResponse (-untyped +typed):\n%s", diff)
+		}
 	}
 	for _, bad := range []string{"", "<html><body>502</body></html>", `{"id":"x","choices":[`} {
 		if _, err := c.Adaptor.ParseResponse(chatRequest(c, false, false), []byte(bad)); err == nil {

@@ -29,6 +29,18 @@ type Config struct {
 	ChatPath        string
 	CompletionsPath string
 	EmbeddingsPath  string
+	// Paths of the media, moderation, rerank and Responses API surfaces
+	// (see the adaptors.Mode constants). Most OpenAI-dialect vendors serve
+	// none of them; empty, as for the paths above, means unsupported.
+	ImagesGenerationsPath   string
+	ImagesEditsPath         string
+	ImagesVariationsPath    string
+	AudioSpeechPath         string
+	AudioTranscriptionsPath string
+	AudioTranslationsPath   string
+	ModerationsPath         string
+	RerankPath              string
+	ResponsesPath           string
 	// ModelRoutes send models whose name starts with a prefix to another
 	// path (Doubao: "bot-…" models live under /api/v3/bots/…). The first
 	// matching route wins.
@@ -76,13 +88,26 @@ type ConfigHeader struct {
 }
 
 // OpenAIConfig returns the configuration of OpenAI itself (channel type 1).
+// It includes /v1/rerank, which api.openai.com does not serve but the
+// OpenAI-compatible resellers that type-1 channels often point at do
+// (One API forwards rerank the same way); on api.openai.com the call
+// fails upstream with 404 like any unknown path.
 func OpenAIConfig() Config {
 	return Config{
-		Name:            "openai",
-		BaseURL:         DefaultBaseURL,
-		ChatPath:        "/v1/chat/completions",
-		CompletionsPath: "/v1/completions",
-		EmbeddingsPath:  "/v1/embeddings",
+		Name:                    "openai",
+		BaseURL:                 DefaultBaseURL,
+		ChatPath:                "/v1/chat/completions",
+		CompletionsPath:         "/v1/completions",
+		EmbeddingsPath:          "/v1/embeddings",
+		ImagesGenerationsPath:   "/v1/images/generations",
+		ImagesEditsPath:         "/v1/images/edits",
+		ImagesVariationsPath:    "/v1/images/variations",
+		AudioSpeechPath:         "/v1/audio/speech",
+		AudioTranscriptionsPath: "/v1/audio/transcriptions",
+		AudioTranslationsPath:   "/v1/audio/translations",
+		ModerationsPath:         "/v1/moderations",
+		RerankPath:              "/v1/rerank",
+		ResponsesPath:           "/v1/responses",
 		ConfigHeaders: []ConfigHeader{
 			{Key: "organization", Header: "OpenAI-Organization"},
 			{Key: "project", Header: "OpenAI-Project"},
@@ -129,14 +154,23 @@ type requestBuf struct {
 }
 
 // BuildRequest implements adaptors.Adaptor. The client body is forwarded
-// as is unless the model must change (channel model mapping) or, for
-// streams, stream_options must be added or removed (see Config).
+// as is unless the model must change (channel model mapping) or, for chat
+// and completion streams, stream_options must be added or removed (see
+// Config). A multipart body (req.ContentType multipart/…) is forwarded
+// with the client's Content-Type, boundary included; a model change
+// re-encodes it (see multipart.go).
 func (a *Adaptor) BuildRequest(ch *adaptors.Channel, req *adaptors.Request) (*adaptors.HTTPRequest, error) {
 	path, err := a.path(req.Mode, req.Model)
 	if err != nil {
 		return nil, err
 	}
-	body, err := a.body(req)
+	var body []byte
+	contentType := "application/json"
+	if isMultipart(req.ContentType) {
+		body, contentType, err = a.multipartBody(req)
+	} else {
+		body, err = a.body(req)
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -145,7 +179,7 @@ func (a *Adaptor) BuildRequest(ch *adaptors.Channel, req *adaptors.Request) (*ad
 		return nil, err
 	}
 	b.req.Body = body
-	b.req.Header = append(b.req.Header, adaptors.Header{Key: "Content-Type", Value: "application/json"})
+	b.req.Header = append(b.req.Header, adaptors.Header{Key: "Content-Type", Value: contentType})
 	if req.Stream {
 		b.req.Header = append(b.req.Header, adaptors.Header{Key: "Accept", Value: "text/event-stream"})
 	}
@@ -194,6 +228,24 @@ func (a *Adaptor) path(mode adaptors.Mode, model string) (string, error) {
 		p = a.cfg.CompletionsPath
 	case adaptors.ModeEmbeddings:
 		p = a.cfg.EmbeddingsPath
+	case adaptors.ModeImagesGenerations:
+		p = a.cfg.ImagesGenerationsPath
+	case adaptors.ModeImagesEdits:
+		p = a.cfg.ImagesEditsPath
+	case adaptors.ModeImagesVariations:
+		p = a.cfg.ImagesVariationsPath
+	case adaptors.ModeAudioSpeech:
+		p = a.cfg.AudioSpeechPath
+	case adaptors.ModeAudioTranscriptions:
+		p = a.cfg.AudioTranscriptionsPath
+	case adaptors.ModeAudioTranslations:
+		p = a.cfg.AudioTranslationsPath
+	case adaptors.ModeModerations:
+		p = a.cfg.ModerationsPath
+	case adaptors.ModeRerank:
+		p = a.cfg.RerankPath
+	case adaptors.ModeResponses:
+		p = a.cfg.ResponsesPath
 	}
 	if p == "" {
 		return "", fmt.Errorf("%s: %s: %w", a.cfg.Name, mode, adaptors.ErrUnsupportedMode)
@@ -203,7 +255,7 @@ func (a *Adaptor) path(mode adaptors.Mode, model string) (string, error) {
 
 func (a *Adaptor) body(req *adaptors.Request) ([]byte, error) {
 	plan := bodyPlan{model: req.Model}
-	if req.Stream && req.Mode != adaptors.ModeEmbeddings {
+	if req.Stream && hasStreamOptions(req.Mode) {
 		if a.cfg.NoStreamOptions {
 			plan.stripStreamOp = true
 		} else {
@@ -223,8 +275,26 @@ func (a *Adaptor) body(req *adaptors.Request) ([]byte, error) {
 	return body, nil
 }
 
-// NewStreamDecoder implements adaptors.Adaptor.
+// hasStreamOptions reports whether mode's streams take
+// stream_options.include_usage. Only chat and legacy completions do: the
+// Responses API's stream_options knows include_obfuscation only and
+// rejects unknown members, and its usage (like that of the audio and image
+// streams) arrives in its final event unasked.
+func hasStreamOptions(mode adaptors.Mode) bool {
+	return mode == adaptors.ModeChat || mode == adaptors.ModeCompletions
+}
+
+// NewStreamDecoder implements adaptors.Adaptor. Chat and completion
+// streams (chat.completion.chunk payloads) go through the chunk decoder;
+// the surfaces whose streams are typed events (Responses API, speech with
+// stream_format "sse", streamed transcriptions and image generations) go
+// through the event decoder of eventstream.go.
 func (a *Adaptor) NewStreamDecoder(req *adaptors.Request, body io.Reader) adaptors.StreamDecoder {
+	switch req.Mode {
+	case adaptors.ModeResponses, adaptors.ModeAudioSpeech, adaptors.ModeAudioTranscriptions,
+		adaptors.ModeAudioTranslations, adaptors.ModeImagesGenerations, adaptors.ModeImagesEdits:
+		return newEventDecoder(a, body)
+	}
 	return newStreamDecoder(a, req, body)
 }
 

@@ -11,10 +11,12 @@ import (
 )
 
 // usageWire is the usage object as OpenAI-dialect upstreams send it. It
-// decodes OpenAI's fields plus the vendor spellings of cached prompt
-// tokens (DeepSeek's prompt_cache_hit_tokens, Moonshot's cached_tokens).
-// Detail objects are values, not pointers: null or absent decode to zero
-// without an allocation.
+// decodes OpenAI's chat fields, the vendor spellings of cached prompt
+// tokens (DeepSeek's prompt_cache_hit_tokens, Moonshot's cached_tokens),
+// and the input/output spelling of the Responses API (ResponseUsage), of
+// token-billed transcriptions (TranscriptTextUsageTokens) and of streamed
+// speech (speech.audio.done). Detail objects are values, not pointers:
+// null or absent decode to zero without an allocation.
 type usageWire struct {
 	PromptTokens        int `json:"prompt_tokens"`
 	CompletionTokens    int `json:"completion_tokens"`
@@ -27,6 +29,15 @@ type usageWire struct {
 	} `json:"completion_tokens_details"`
 	PromptCacheHitTokens int `json:"prompt_cache_hit_tokens"`
 	CachedTokens         int `json:"cached_tokens"`
+
+	InputTokens        int `json:"input_tokens"`
+	OutputTokens       int `json:"output_tokens"`
+	InputTokensDetails struct {
+		CachedTokens int `json:"cached_tokens"`
+	} `json:"input_tokens_details"`
+	OutputTokensDetails struct {
+		ReasoningTokens int `json:"reasoning_tokens"`
+	} `json:"output_tokens_details"`
 }
 
 // usage converts w; nil when w reports nothing (absent, null, or all
@@ -43,8 +54,16 @@ func (w *usageWire) usage() *adaptors.Usage {
 		CachedTokens:     w.PromptTokensDetails.CachedTokens,
 		ReasoningTokens:  w.CompletionTokensDetails.ReasoningTokens,
 	}
+	if u.PromptTokens == 0 && u.CompletionTokens == 0 {
+		// The Responses API spelling (input = prompt, output = completion).
+		u.PromptTokens = w.InputTokens
+		u.CompletionTokens = w.OutputTokens
+	}
 	if u.CachedTokens == 0 {
-		u.CachedTokens = max(w.PromptCacheHitTokens, w.CachedTokens)
+		u.CachedTokens = max(w.PromptCacheHitTokens, w.CachedTokens, w.InputTokensDetails.CachedTokens)
+	}
+	if u.ReasoningTokens == 0 {
+		u.ReasoningTokens = w.OutputTokensDetails.ReasoningTokens
 	}
 	if u.TotalTokens == 0 {
 		// Some upstreams omit the total; it is defined as the sum.
@@ -70,23 +89,33 @@ type responseWire struct {
 	BaseResp *baseResp              `json:"base_resp"`
 }
 
-// ParseResponse implements adaptors.Adaptor. The body goes to the client
-// untouched; only usage is read. A body that is not valid JSON, or that
-// carries an error object despite the 2xx status (some OpenAI-compatible
-// upstreams do this), is an error so that it is neither billed nor relayed
-// as a success.
-func (a *Adaptor) ParseResponse(req *adaptors.Request, body []byte) (*adaptors.Response, error) {
+// parseJSON converts a JSON answer (chat, completions, embeddings,
+// moderations, Responses API): the body goes to the client untouched; only
+// usage is read. A body that is not valid JSON, or that carries an error
+// object despite the 2xx status (some OpenAI-compatible upstreams do this,
+// and a Responses API object whose status is "failed" does too), is an
+// error so that it is neither billed nor relayed as a success.
+func (a *Adaptor) parseJSON(body []byte) (*adaptors.Response, error) {
 	var w responseWire
-	if !isObject(body) {
-		return nil, fmt.Errorf("%s: %w: not a json object", a.cfg.Name, adaptors.ErrInvalidResponse)
-	}
-	if err := decodeStrict(body, &w); err != nil {
-		return nil, fmt.Errorf("%s: %w: %v", a.cfg.Name, adaptors.ErrInvalidResponse, err)
+	if err := a.decodeAnswer(body, &w); err != nil {
+		return nil, err
 	}
 	if e := a.embeddedError(body, w.Error, w.BaseResp); e != nil {
 		return nil, e
 	}
 	return &adaptors.Response{Body: body, Usage: w.Usage.usage()}, nil
+}
+
+// decodeAnswer decodes a 2xx JSON object answer into w, failing with
+// adaptors.ErrInvalidResponse on anything else.
+func (a *Adaptor) decodeAnswer(body []byte, w any) error {
+	if !isObject(body) {
+		return fmt.Errorf("%s: %w: not a json object", a.cfg.Name, adaptors.ErrInvalidResponse)
+	}
+	if err := decodeStrict(body, w); err != nil {
+		return fmt.Errorf("%s: %w: %v", a.cfg.Name, adaptors.ErrInvalidResponse, err)
+	}
+	return nil
 }
 
 // embeddedError returns the error an upstream put inside a 2xx body or
