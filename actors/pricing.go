@@ -60,6 +60,8 @@ type Pricing struct {
 	RetryCooldown time.Duration
 	// UserLimits are the per-user request limits (nil: off).
 	UserLimits *UserLimits
+	// ModelPrice holds per-call prices in dollars (ModelPrice option).
+	ModelPrice map[string]float64
 }
 
 // UserLimits is new-api's model request rate limit: per user, Total
@@ -116,6 +118,13 @@ func DefaultModelRatios() map[string]float64 {
 		"deepseek-chat": 0.135, "deepseek-reasoner": 0.275,
 		"claude-3-5-sonnet-20241022": 1.5, "claude-3-5-haiku-20241022": 0.4, "claude-sonnet-4-20250514": 1.5,
 		"gemini-2.0-flash": 0.05, "gemini-2.5-pro": 0.625, "gemini-2.5-flash": 0.15,
+		// Per image (× 1000 × size ratio): One API's $0.02 and $0.04.
+		"dall-e-2": 10, "dall-e-3": 20,
+		// Per character of speech, per token of transcript.
+		"tts-1": 7.5, "tts-1-hd": 15, "gpt-4o-mini-tts": 7.5, "whisper-1": 15,
+		"gpt-4o-transcribe": 1.25, "gpt-4o-mini-transcribe": 0.625,
+		// Moderation is free at OpenAI.
+		"omni-moderation-latest": 0, "text-moderation-latest": 0, "text-moderation-stable": 0,
 	}
 }
 
@@ -143,6 +152,7 @@ func NewPricing(opts map[string]string) (*Pricing, []error) {
 		DefaultMaxTokens: 4096,
 		UnknownRatio:     30,
 		RetryCooldown:    30 * time.Second,
+		ModelPrice:       DefaultModelPrices(),
 	}
 	p.RetryStatus, _ = ParseStatusRanges(DefaultRetryStatusCodes)
 	var errs []error
@@ -162,6 +172,7 @@ func NewPricing(opts map[string]string) (*Pricing, []error) {
 	}
 	mergeRatios(OptModelRatio, p.ModelRatio)
 	mergeRatios(OptCompletionRatio, p.CompletionRatio)
+	mergeRatios(OptModelPrice, p.ModelPrice)
 	if v, ok := opts[OptGroupRatio]; ok && strings.TrimSpace(v) != "" {
 		// GroupRatio replaces the table: a group removed by the admin
 		// falls back to 1.

@@ -30,6 +30,7 @@ const (
 var knownOptions = map[string]optionKind{
 	actors.OptModelRatio:       optRatios,
 	actors.OptCompletionRatio:  optRatios,
+	actors.OptModelPrice:       optRatios,
 	actors.OptGroupRatio:       optRatios,
 	actors.OptQuotaPerUnit:     optNumber,
 	actors.OptRetryTimes:       optInt,

@@ -26,6 +26,11 @@ type peeked struct {
 	includeUsage bool
 	maxTokens    int
 	n            int
+	// Beyond chat (peekMode): image options, the speech input, and
+	// whether the body is a multipart form.
+	size, quality string
+	input         string
+	multipart     bool
 }
 
 // peekSmall is the size below which peek decodes the body in one pass;
@@ -110,10 +115,13 @@ type call struct {
 	body    []byte
 	ratios  actors.Ratios
 	pricing *actors.Pricing
-	prompt  int // estimated prompt tokens
-	res     actors.Reservation
-	openSeq uint64
-	failed  []int64 // channels that failed this request
+	group   string
+	// contentType is the client's Content-Type (multipart boundaries).
+	contentType string
+	prompt      int // estimated prompt tokens
+	res         actors.Reservation
+	openSeq     uint64
+	failed      []int64 // channels that failed this request
 }
 
 func (s *Server) relay(mode adaptors.Mode) app.HandlerFunc {
@@ -145,15 +153,23 @@ func (k *call) run(ctx context.Context) *schema.Error {
 	}
 	k.token, k.user = tok, user
 	k.body = c.Request.Body()
-	p, err := peek(k.body)
-	if err != nil {
-		return errBadJSON
+	k.contentType = string(c.Request.Header.ContentType())
+	p, perr := peekMode(k.mode, k.body, k.contentType)
+	if perr != nil {
+		return perr
+	}
+	if pm := c.Param("model"); pm != "" { // /v1/engines/:model/embeddings
+		if p.model == "" {
+			b, err := withModel(k.body, pm)
+			if err != nil {
+				return errBadJSON
+			}
+			k.body = b
+		}
+		p.model = pm
 	}
 	if p.model == "" {
 		return errNoModel
-	}
-	if k.mode == adaptors.ModeEmbeddings {
-		p.stream = false
 	}
 	k.p = p
 	group := requestGroup(tok, user)
@@ -174,18 +190,10 @@ func (k *call) run(ctx context.Context) *schema.Error {
 	}
 
 	pricing := s.cat.Pricing()
-	k.pricing = pricing
+	k.pricing, k.group = pricing, group
 	k.ratios = pricing.For(p.model, group)
 	k.prompt = actors.EstimatePromptTokens(len(k.body))
-	budget := 0
-	if k.mode != adaptors.ModeEmbeddings {
-		budget = p.maxTokens
-		if budget == 0 {
-			budget = pricing.DefaultMaxTokens
-		}
-		budget *= p.n
-	}
-	est := k.ratios.Quota(k.prompt, budget)
+	est := k.estimate(group)
 
 	res, err := s.deps.Accounts.Reserve(ctx, actors.Reserve{
 		Token: tok, User: user, Model: p.model, IP: clientAddr(c), Estimate: est, Now: time.Now(),
@@ -267,9 +275,13 @@ func (k *call) attempt(ctx context.Context, ch *actors.ChannelInfo) outcome {
 		return outcome{err: apiError(http.StatusInternalServerError, typeGateway, "channel_type_unsupported",
 			"channel type is not supported by this gateway"), retryable: true}
 	}
+	body := k.body
+	if !k.p.multipart {
+		body = channelBody(k.body, k.mode, ch)
+	}
 	req := &adaptors.Request{
-		Mode: k.mode, Model: ch.UpstreamModel(k.p.model), OriginModel: k.p.model, Body: channelBody(k.body, k.mode, ch),
-		Stream: k.p.stream, IncludeUsage: k.p.includeUsage,
+		Mode: k.mode, Model: ch.UpstreamModel(k.p.model), OriginModel: k.p.model, Body: body,
+		ContentType: k.contentType, Stream: k.p.stream, IncludeUsage: k.p.includeUsage,
 	}
 	actx := &adaptors.Channel{ID: int(ch.ID), Type: ch.Type, BaseURL: ch.BaseURL, Key: ch.Keys[0], Config: ch.Config}
 	if len(ch.Keys) > 1 {
@@ -313,8 +325,12 @@ func (k *call) attempt(ctx context.Context, ch *actors.ChannelInfo) outcome {
 	if k.p.stream {
 		return k.relayStream(ctx, ad, req, ch, resp, t0)
 	}
-	body := resp.Body()
-	out, err := ad.ParseResponse(req, body)
+	var out *adaptors.Response
+	if tp, ok := ad.(adaptors.TypedResponseParser); ok {
+		out, err = tp.ParseTypedResponse(req, string(resp.Header.ContentType()), resp.Body())
+	} else {
+		out, err = ad.ParseResponse(req, resp.Body())
+	}
 	if err != nil {
 		s.deps.Health.Record(ch.ID, actors.RecordOutcome{Success: false, Latency: time.Since(t0)})
 		var se *schema.Error
@@ -324,15 +340,16 @@ func (k *call) attempt(ctx context.Context, ch *actors.ChannelInfo) outcome {
 		return outcome{err: apiError(http.StatusBadGateway, typeUpstream, "bad_response", "upstream sent an unreadable response"), retryable: true}
 	}
 	s.deps.Health.Record(ch.ID, actors.RecordOutcome{Success: true, Latency: time.Since(t0)})
-	usage := out.Usage
-	if usage == nil {
-		usage = &adaptors.Usage{PromptTokens: k.prompt, CompletionTokens: (len(out.Body) + 3) / 4}
-	}
 	if k.mode == adaptors.ModeEmbeddings {
 		out.Body = embeddingFormat(out.Body, wantsBase64(k.body))
 	}
-	k.c.Data(http.StatusOK, "application/json", out.Body)
-	k.settle(ch, usage)
+	ct := out.ContentType
+	if ct == "" {
+		ct = "application/json"
+	}
+	k.c.Data(http.StatusOK, ct, out.Body)
+	usage, q := k.charge(out.Usage, out.Images, out.Text, len(out.Body))
+	k.settle(ch, usage, q)
 	return outcome{done: true}
 }
 
@@ -364,7 +381,7 @@ func (k *call) relayStream(ctx context.Context, ad adaptors.Adaptor, req *adapto
 	c.Response.HijackWriter(resp.NewChunkedBodyWriter(&c.Response, c.GetWriter()))
 
 	var usage *adaptors.Usage
-	textBytes := 0
+	textBytes, images := 0, 0
 	clientGone := false
 	var streamErr error
 	buf := make([]byte, 0, 1024)
@@ -383,7 +400,14 @@ func (k *call) relayStream(ctx context.Context, ad adaptors.Adaptor, req *adapto
 		if ev.Data == nil || clientGone {
 			continue
 		}
-		buf = append(buf[:0], "data: "...)
+		buf = buf[:0]
+		if ev.Event != "" {
+			buf = append(append(append(buf, "event: "...), ev.Event...), '\n')
+			if ev.Event == "image_generation.completed" || ev.Event == "image_edit.completed" {
+				images++
+			}
+		}
+		buf = append(buf, "data: "...)
 		buf = append(buf, ev.Data...)
 		buf = append(buf, '\n', '\n')
 		if _, err := c.Write(buf); err != nil {
@@ -400,16 +424,23 @@ func (k *call) relayStream(ctx context.Context, ad adaptors.Adaptor, req *adapto
 	if ctx.Err() != nil {
 		clientGone = true
 	}
+	chat := chatStream(k.mode)
 	if streamErr != nil && !clientGone {
 		var se *schema.Error
 		if !errors.As(streamErr, &se) {
 			se = apiError(http.StatusBadGateway, typeUpstream, "stream_interrupted", "upstream stream ended unexpectedly")
 		}
-		b, _ := sonic.Marshal(schema.Envelope{Error: se})
-		buf = append(append(append(buf[:0], "data: "...), b...), '\n', '\n')
+		buf = buf[:0]
+		if chat {
+			b, _ := sonic.Marshal(schema.Envelope{Error: se})
+			buf = append(append(append(buf, "data: "...), b...), '\n', '\n')
+		} else { // named-event streams report an error event
+			b, _ := sonic.Marshal(map[string]any{"type": "error", "code": se.Code, "message": se.Message, "param": nil})
+			buf = append(append(append(buf, "event: error\ndata: "...), b...), '\n', '\n')
+		}
 		_, _ = c.Write(buf)
 	}
-	if usage == nil {
+	if usage == nil && chat {
 		usage = &adaptors.Usage{PromptTokens: k.prompt, CompletionTokens: (textBytes + 3) / 4}
 		usage.TotalTokens = usage.PromptTokens + usage.CompletionTokens
 		if k.p.includeUsage && !clientGone && streamErr == nil {
@@ -418,20 +449,22 @@ func (k *call) relayStream(ctx context.Context, ad adaptors.Adaptor, req *adapto
 			_, _ = c.Write(buf)
 		}
 	}
-	if !clientGone {
+	if !clientGone && chat {
 		_, _ = c.Write([]byte("data: [DONE]\n\n"))
+	}
+	if !clientGone {
 		_ = c.Flush()
 	}
 	success := streamErr == nil || clientGone
 	s.deps.Health.Record(ch.ID, actors.RecordOutcome{Success: success, Latency: time.Since(t0)})
-	k.settle(ch, usage)
+	u, q := k.charge(usage, images, "", textBytes)
+	k.settle(ch, u, q)
 	return outcome{done: true}
 }
 
 // settle writes the Close record (the durable charge) and then releases the
 // reservation.
-func (k *call) settle(ch *actors.ChannelInfo, u *adaptors.Usage) {
-	q := k.ratios.Quota(u.PromptTokens, u.CompletionTokens)
+func (k *call) settle(ch *actors.ChannelInfo, u *adaptors.Usage, q int64) {
 	rec := &storage.UsageRecord{
 		RequestID: k.reqID, UserID: k.token.UserID, TokenID: k.token.ID, TokenName: k.token.Name,
 		ChannelID: ch.ID, Model: k.p.model, PromptTokens: u.PromptTokens, CompletionTokens: u.CompletionTokens,

@@ -1,13 +1,18 @@
 package main
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"io"
+	"mime"
+	"mime/multipart"
 	"net/http"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -73,7 +78,11 @@ func (m *mockOpenAI) last() upstreamCall {
 func (m *mockOpenAI) serve(w http.ResponseWriter, r *http.Request) {
 	raw, _ := io.ReadAll(r.Body)
 	var body map[string]any
-	_ = json.Unmarshal(raw, &body)
+	if mt, params, _ := mime.ParseMediaType(r.Header.Get("Content-Type")); mt == "multipart/form-data" {
+		body = readForm(raw, params["boundary"])
+	} else {
+		_ = json.Unmarshal(raw, &body)
+	}
 	m.mu.Lock()
 	m.calls = append(m.calls, upstreamCall{Path: r.URL.Path, Auth: r.Header.Get("Authorization"), Header: r.Header.Clone(), Body: body})
 	m.mu.Unlock()
@@ -106,6 +115,54 @@ func (m *mockOpenAI) serve(w http.ResponseWriter, r *http.Request) {
 	case "/v1/embeddings":
 		w.Header().Set("Content-Type", "application/json")
 		w.Write(m.embedBody)
+	case "/v1/images/generations", "/v1/images/edits", "/v1/images/variations":
+		n := 1
+		if v, err := strconv.Atoi(fmt.Sprint(body["n"])); err == nil && v > 0 {
+			n = v
+		} else if f, ok := body["n"].(float64); ok && f > 0 {
+			n = int(f)
+		}
+		var data []string
+		for i := 0; i < n; i++ {
+			data = append(data, fmt.Sprintf(`{"url":"https://images.example.com/img-%d.png","revised_prompt":"a cat"}`, i))
+		}
+		w.Header().Set("Content-Type", "application/json")
+		fmt.Fprintf(w, `{"created":1713833628,"data":[%s]}`, strings.Join(data, ","))
+	case "/v1/audio/speech":
+		w.Header().Set("Content-Type", "audio/mpeg")
+		w.Write(mockAudio)
+	case "/v1/audio/transcriptions", "/v1/audio/translations":
+		switch body["response_format"] {
+		case "text":
+			w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+			io.WriteString(w, mockTranscript+"\n")
+		case "srt":
+			w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+			io.WriteString(w, "1\n00:00:00,000 --> 00:00:03,320\n"+mockTranscript+"\n\n")
+		case "vtt":
+			w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+			io.WriteString(w, "WEBVTT\n\n00:00:00.000 --> 00:00:03.320\n"+mockTranscript+"\n\n")
+		case "verbose_json":
+			w.Header().Set("Content-Type", "application/json")
+			fmt.Fprintf(w, `{"task":"transcribe","language":"english","duration":3.32,"text":%q,"segments":[]}`, mockTranscript)
+		default:
+			w.Header().Set("Content-Type", "application/json")
+			fmt.Fprintf(w, `{"text":%q}`, mockTranscript)
+		}
+	case "/v1/moderations":
+		w.Header().Set("Content-Type", "application/json")
+		w.Write(fixture(m.t, "moderation.json"))
+	case "/v1/rerank":
+		w.Header().Set("Content-Type", "application/json")
+		w.Write(fixture(m.t, "rerank.json"))
+	case "/v1/responses":
+		if stream, _ := body["stream"].(bool); stream {
+			w.Header().Set("Content-Type", "text/event-stream")
+			w.Write(fixture(m.t, "responses.sse"))
+			return
+		}
+		w.Header().Set("Content-Type", "application/json")
+		w.Write(fixture(m.t, "responses.json"))
 	default:
 		w.WriteHeader(http.StatusNotFound)
 		fmt.Fprintf(w, `{"error":{"message":"Invalid URL (%s %s)","type":"invalid_request_error","param":null,"code":null}}`, r.Method, r.URL.Path)
@@ -154,3 +211,29 @@ func (m *mockOpenAI) stream(w http.ResponseWriter, r *http.Request, body map[str
 }
 
 func (m *mockOpenAI) url() string { return m.srv.URL }
+
+// mockAudio stands for an MP3 file (an ID3 header and some frame bytes).
+var mockAudio = append([]byte("ID3\x04\x00\x00\x00\x00\x00\x00"), make([]byte, 64)...)
+
+// mockTranscript is what the mock hears in every audio file: 49 bytes.
+const mockTranscript = "The beach was a popular spot on a hot summer day."
+
+// readForm reads the text fields of a multipart body, and for file parts
+// their file names under "<field>.filename".
+func readForm(raw []byte, boundary string) map[string]any {
+	out := map[string]any{}
+	r := multipart.NewReader(bytes.NewReader(raw), boundary)
+	for {
+		part, err := r.NextPart()
+		if err != nil {
+			return out
+		}
+		b, _ := io.ReadAll(part)
+		if part.FileName() != "" {
+			out[part.FormName()+".filename"] = part.FileName()
+			out[part.FormName()+".size"] = len(b)
+			continue
+		}
+		out[part.FormName()] = string(b)
+	}
+}
