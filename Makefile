@@ -4,7 +4,7 @@ PKGS    := ./...
 # Packages with concurrency run under the race detector.
 RACE    := ./storage/... ./cluster/... ./actors/... ./transport/... ./cmd/...
 
-.PHONY: help run build test test-race chaos vet fmt lint bench fuzz ui check-imports
+.PHONY: help run build test test-race chaos vet fmt lint bench fuzz ui check-imports e2e-deps
 
 help: ## list targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-14s %s\n", $$1, $$2}'
@@ -15,9 +15,12 @@ run: ## run a single node on ./data, HTTP on :3000
 build: ## build ./bin/switchyard
 	$(GO) build -o bin/switchyard ./cmd/switchyard
 
-test: vet ## run the whole test suite (what CI runs)
-	$(GO) test -count=1 -timeout 15m $(PKGS)
+test: vet e2e-deps ## run the whole test suite (what CI runs)
+	SWITCHYARD_REQUIRE_NODE=1 $(GO) test -count=1 -timeout 15m $(PKGS)
 	$(GO) test -count=1 -race -timeout 15m $(RACE)
+
+e2e-deps: ## install the JavaScript SDKs the end-to-end tests drive (Node.js 20+, npm)
+	npm ci --prefix e2e/node --no-audit --no-fund
 
 test-race: ## race detector on the concurrent packages
 	$(GO) test -count=1 -race $(RACE)
