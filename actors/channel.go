@@ -18,6 +18,14 @@ type (
 		// Fatal marks errors that say the channel itself is broken (bad
 		// key, no quota upstream) as opposed to a transient failure.
 		Fatal bool
+		// Disabling marks a failure that counts toward disabling the
+		// channel (AutoDisable.Fatal); Reason says why (logged when the
+		// channel is disabled).
+		Disabling bool
+		Reason    string
+		// DisableAfter and Window: the channel is disabled when
+		// DisableAfter of its last Window outcomes were fatal (0: never).
+		DisableAfter, Window int
 	}
 )
 
@@ -61,6 +69,9 @@ type Health struct {
 	failures  atomic.Int64 // consecutive
 	successes atomic.Int64
 	errors    atomic.Int64
+	// fatalInWindow counts fatal outcomes in the auto-disable window; while
+	// it is 0, successes need not reach the channel actor.
+	fatalInWindow atomic.Int32
 
 	// Models cooling down after a retryable failure: model → Unix ns until
 	// which the router uses the channel for it only as a last resort.
@@ -143,6 +154,9 @@ func (h *Health) admits(now int64) bool {
 type HealthBoard struct {
 	sys *actor.ActorSystem
 	cfg BreakerConfig
+	// disable is called (from a channel actor) when a channel's
+	// auto-disable window fills with fatal outcomes.
+	disable func(id int64, reason string)
 
 	mu     sync.Mutex
 	byID   map[int64]*channelRef
@@ -169,7 +183,7 @@ func (b *HealthBoard) ref(id int64) *channelRef {
 	r = &channelRef{h: &Health{}}
 	if !b.closed {
 		h, cfg := r.h, b.cfg
-		props := actor.PropsFromProducer(func() actor.Actor { return &channelActor{h: h, cfg: cfg} },
+		props := actor.PropsFromProducer(func() actor.Actor { return &channelActor{h: h, cfg: cfg, id: id, disable: b.disable} },
 			actor.WithMailbox(actor.Bounded(4096)))
 		r.pid = b.sys.Root.Spawn(props)
 	}
@@ -187,7 +201,7 @@ func (b *HealthBoard) Health(id int64) *Health { return b.ref(id).h }
 // breaker), which owns the state transitions.
 func (b *HealthBoard) Record(id int64, o RecordOutcome) {
 	r := b.ref(id)
-	if o.Success && r.h.state.Load() == BreakerClosed && r.h.failures.Load() == 0 {
+	if o.Success && r.h.state.Load() == BreakerClosed && r.h.failures.Load() == 0 && r.h.fatalInWindow.Load() == 0 {
 		r.h.successes.Add(1)
 		r.h.observe(o.Latency)
 		return
@@ -229,6 +243,13 @@ func (b *HealthBoard) Stop() {
 type channelActor struct {
 	h   *Health
 	cfg BreakerConfig
+	id  int64
+	// The auto-disable window: the last outcomes, true when fatal.
+	window []bool
+	pos    int
+	fatal  int
+	// disable asks the cluster to disable the channel (nil: never).
+	disable func(id int64, reason string)
 }
 
 func (a *channelActor) Receive(ctx actor.Context) {
@@ -240,7 +261,34 @@ func (a *channelActor) Receive(ctx actor.Context) {
 
 const ewmaAlpha = 0.2
 
+// judge keeps the auto-disable window: it disables the channel when
+// DisableAfter of its last Window outcomes were fatal, then starts the
+// window afresh.
+func (a *channelActor) judge(m *RecordOutcome) {
+	if m.DisableAfter <= 0 || m.Window <= 0 || a.disable == nil {
+		return
+	}
+	if len(a.window) != m.Window {
+		a.window, a.pos, a.fatal = make([]bool, m.Window), 0, 0
+	}
+	if a.window[a.pos] {
+		a.fatal--
+	}
+	a.window[a.pos] = m.Disabling
+	if m.Disabling {
+		a.fatal++
+	}
+	a.pos = (a.pos + 1) % len(a.window)
+	if a.fatal >= m.DisableAfter {
+		a.disable(a.id, m.Reason)
+		clear(a.window)
+		a.fatal = 0
+	}
+	a.h.fatalInWindow.Store(int32(a.fatal))
+}
+
 func (a *channelActor) record(m *RecordOutcome) {
+	a.judge(m)
 	h := a.h
 	if m.Success {
 		h.successes.Add(1)

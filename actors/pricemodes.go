@@ -2,6 +2,7 @@ package actors
 
 import (
 	"math"
+	"strconv"
 	"strings"
 	"unicode/utf8"
 )
@@ -71,3 +72,15 @@ func (r Ratios) SpeechQuota(input string) int64 {
 // TextTokens counts text the way the gateway counts text without a
 // tokenizer: one token per four bytes of UTF-8, rounded up.
 func TextTokens(s string) int { return (len(s) + 3) / 4 }
+
+// UpstreamError is an upstream's error answer to a gateway-made call (a
+// channel test, a balance query), for the health policy to judge
+// (AutoDisable.Fatal).
+type UpstreamError struct {
+	Status        int
+	Code, Message string
+}
+
+func (e *UpstreamError) Error() string {
+	return "upstream answered " + strconv.Itoa(e.Status) + ": " + e.Message
+}

@@ -62,6 +62,75 @@ type Pricing struct {
 	UserLimits *UserLimits
 	// ModelPrice holds per-call prices in dollars (ModelPrice option).
 	ModelPrice map[string]float64
+	// AutoDisable says when an upstream failure counts against a channel
+	// for automatic disabling.
+	AutoDisable AutoDisable
+	// AutoEnable re-enables automatically disabled channels whose
+	// scheduled test passes (AutomaticEnableChannelEnabled).
+	AutoEnable bool
+	// TestEvery is how often automatically disabled channels are tested
+	// (ChannelTestFrequency, minutes; 0: never).
+	TestEvery time.Duration
+	// BalanceEvery is how often enabled channels' upstream balances are
+	// refreshed (ChannelBalanceFrequency, minutes; 0: never).
+	BalanceEvery time.Duration
+}
+
+// AutoDisable is the automatic channel disabling policy: a failure is
+// fatal when its upstream status is in Status, or its message contains
+// one of Keywords (case-insensitive), or it is an insufficient_quota
+// error; a channel is disabled when After of its last Window outcomes
+// were fatal.
+type AutoDisable struct {
+	Enabled       bool
+	Status        StatusRanges
+	Keywords      []string
+	After, Window int
+}
+
+// Fatal reports whether an upstream failure counts toward disabling its
+// channel, and why.
+func (a AutoDisable) Fatal(status int, code, message string) (bool, string) {
+	if !a.Enabled {
+		return false, ""
+	}
+	if a.Status.Contains(status) {
+		return true, "upstream status " + strconv.Itoa(status) + ": " + message
+	}
+	if code == "insufficient_quota" {
+		return true, "insufficient quota upstream: " + message
+	}
+	low := strings.ToLower(message)
+	for _, k := range a.Keywords {
+		if k != "" && strings.Contains(low, strings.ToLower(k)) {
+			return true, "upstream said: " + message
+		}
+	}
+	return false, ""
+}
+
+// Options of the automatic channel health management.
+const (
+	OptAutoDisable         = "AutomaticDisableChannelEnabled"
+	OptAutoDisableStatus   = "AutomaticDisableStatusCodes"
+	OptAutoDisableKeywords = "AutomaticDisableKeywords"
+	OptAutoDisableAfter    = "AutomaticDisableAfter"
+	OptAutoDisableWindow   = "AutomaticDisableWindow"
+	OptAutoEnable          = "AutomaticEnableChannelEnabled"
+	OptChannelTestEvery    = "ChannelTestFrequency"
+	OptBalanceEvery        = "ChannelBalanceFrequency"
+)
+
+// DefaultAutoDisableKeywords are upstream messages that mean the account
+// behind a channel cannot serve (new-api's list).
+var DefaultAutoDisableKeywords = []string{
+	"Your credit balance is too low",
+	"This organization has been disabled.",
+	"You exceeded your current quota",
+	"Permission denied",
+	"The security token included in the request is invalid",
+	"Operation not allowed",
+	"Your account is not authorized",
 }
 
 // UserLimits is new-api's model request rate limit: per user, Total
@@ -153,7 +222,11 @@ func NewPricing(opts map[string]string) (*Pricing, []error) {
 		UnknownRatio:     30,
 		RetryCooldown:    30 * time.Second,
 		ModelPrice:       DefaultModelPrices(),
+		AutoDisable:      AutoDisable{Enabled: true, Keywords: DefaultAutoDisableKeywords, After: 3, Window: 10},
+		AutoEnable:       true,
+		TestEvery:        10 * time.Minute,
 	}
+	p.AutoDisable.Status, _ = ParseStatusRanges("401")
 	p.RetryStatus, _ = ParseStatusRanges(DefaultRetryStatusCodes)
 	var errs []error
 	mergeRatios := func(name string, into map[string]float64) {
@@ -217,6 +290,42 @@ func NewPricing(opts map[string]string) (*Pricing, []error) {
 		}
 		p.UserLimits = u
 	}
+	if v, ok := opts[OptAutoDisable]; ok {
+		p.AutoDisable.Enabled = v == "true"
+	}
+	if v, ok := opts[OptAutoEnable]; ok {
+		p.AutoEnable = v == "true"
+	}
+	if v, ok := opts[OptAutoDisableStatus]; ok {
+		if r, err := ParseStatusRanges(v); err != nil {
+			errs = append(errs, fmt.Errorf("option %s: %w", OptAutoDisableStatus, err))
+		} else {
+			p.AutoDisable.Status = r
+		}
+	}
+	if v, ok := opts[OptAutoDisableKeywords]; ok {
+		p.AutoDisable.Keywords = nil
+		for _, k := range strings.Split(v, "\n") {
+			if k = strings.TrimSpace(k); k != "" {
+				p.AutoDisable.Keywords = append(p.AutoDisable.Keywords, k)
+			}
+		}
+	}
+	num(OptAutoDisableAfter, func(f float64) {
+		if f >= 1 {
+			p.AutoDisable.After = int(f)
+		}
+	})
+	num(OptAutoDisableWindow, func(f float64) {
+		if f >= 1 {
+			p.AutoDisable.Window = int(f)
+		}
+	})
+	if p.AutoDisable.Window < p.AutoDisable.After {
+		p.AutoDisable.Window = p.AutoDisable.After
+	}
+	num(OptChannelTestEvery, func(f float64) { p.TestEvery = time.Duration(f * float64(time.Minute)) })
+	num(OptBalanceEvery, func(f float64) { p.BalanceEvery = time.Duration(f * float64(time.Minute)) })
 	if v, ok := opts[OptRetryStatusCodes]; ok {
 		if r, err := ParseStatusRanges(v); err != nil {
 			errs = append(errs, fmt.Errorf("option %s: %w", OptRetryStatusCodes, err))

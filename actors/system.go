@@ -119,6 +119,7 @@ func New(cfg Config, store *storage.Store, local *storage.Local, prop storage.Pr
 		stop: make(chan struct{}),
 	}
 	s.Health = NewHealthBoard(sys, cfg.Breaker)
+	s.Health.disable = s.autoDisable
 	s.Catalog = NewCatalog(s.Health, cfg.Logger)
 	s.Accounts = &Accounts{
 		sys: sys, prop: prop, node: cfg.Node, policy: cfg.Lease,
@@ -327,6 +328,25 @@ func (s *System) othersHold(t *TokenInfo) bool {
 		return false
 	}
 	return check(storage.LeaseUser, t.UserID) || !t.UnlimitedQuota && check(storage.LeaseToken, t.ID)
+}
+
+// autoDisable disables a channel whose auto-disable window filled with
+// fatal outcomes (called on its channel actor; the proposal runs apart).
+// Only an enabled channel is disabled, as "automatically disabled", so an
+// administrator's choice is never overridden and the scheduled tests may
+// enable it again.
+func (s *System) autoDisable(id int64, reason string) {
+	s.Accounts.bg(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		_, err := s.prop.Propose(ctx, &storage.SetChannelStatus{ID: id, Status: storage.ChannelAutoDisabled,
+			Reason: "automatically disabled: " + reason, Time: time.Now().Unix(), OnlyFrom: storage.ChannelEnabled})
+		if err != nil {
+			s.cfg.Logger.Warn("automatic channel disable not committed", "channel_id", id, "err", err)
+			return
+		}
+		s.cfg.Logger.Warn("channel automatically disabled", "channel_id", id, "reason", reason)
+	})
 }
 
 // spawnLeaseHolders starts the account actor of every account this node

@@ -25,11 +25,17 @@ import (
 	"switchyard/storage"
 )
 
-// ChannelTester runs a channel test (implemented by transport).
+// ChannelTester makes the gateway's own calls to a channel's upstream
+// (implemented by transport). Upstream error answers come back as
+// *actors.UpstreamError.
 type ChannelTester interface {
 	// TestChannel sends a one-message chat request through the channel
 	// and returns how long it took.
 	TestChannel(ctx context.Context, channelID int64, model string) (time.Duration, string, error)
+	// QueryBalance asks the upstream for the key's remaining credit.
+	QueryBalance(ctx context.Context, channelID int64) (amount float64, currency string, err error)
+	// FetchModels lists the models the key can use.
+	FetchModels(ctx context.Context, channelID int64) ([]string, error)
 }
 
 // Deps are the admin API's collaborators.
@@ -51,6 +57,9 @@ type Deps struct {
 	Cluster       Cluster
 	ClusterSecret string
 	NATSAddr      string
+	// IsLeader reports whether this node leads the cluster: only the
+	// leader runs the scheduled channel checks. Nil: always (one node).
+	IsLeader func() bool
 }
 
 // API serves /api.
@@ -94,6 +103,10 @@ func Mount(h *server.Hertz, d Deps) *API {
 	ch.GET("/", a.listChannels)
 	ch.GET("/search", a.searchChannels)
 	ch.GET("/test/:id", a.testChannel)
+	ch.GET("/test", a.testAllChannels)
+	ch.GET("/update_balance/:id", a.updateBalance)
+	ch.GET("/update_balance", a.updateAllBalances)
+	ch.GET("/fetch_models/:id", a.fetchModels)
 	ch.GET("/:id", a.getChannel)
 	ch.POST("/", a.createChannels)
 	ch.PUT("/", a.updateChannel)

@@ -34,6 +34,8 @@ func (t *tx) apply(c Command) Result {
 		return t.deleteChannels(c)
 	case *SetChannelStatus:
 		return t.setChannelStatus(c)
+	case *ChannelBalance:
+		return t.channelBalance(c)
 	case *ChannelTested:
 		return t.channelTested(c)
 	case *SetOptions:
@@ -350,7 +352,7 @@ func (t *tx) setChannelStatus(c *SetChannelStatus) Result {
 	if ch == nil {
 		return Result{Err: ErrNotFound}
 	}
-	if ch.Status == c.Status {
+	if ch.Status == c.Status || c.OnlyFrom != 0 && ch.Status != c.OnlyFrom {
 		return Result{ID: ch.ID}
 	}
 	ch.Status = c.Status
@@ -359,6 +361,16 @@ func (t *tx) setChannelStatus(c *SetChannelStatus) Result {
 		t.appendLog(&Log{CreatedAt: c.Time, Type: LogSystem, ChannelID: ch.ID,
 			Content: fmt.Sprintf("channel #%d (%s) status %d: %s", ch.ID, ch.Name, c.Status, c.Reason)})
 	}
+	return Result{ID: ch.ID}
+}
+
+func (t *tx) channelBalance(c *ChannelBalance) Result {
+	ch := t.channel(c.ID)
+	if ch == nil {
+		return Result{Err: ErrNotFound}
+	}
+	ch.Balance, ch.BalanceUpdatedTime = c.Balance, c.Time
+	t.markChannel(ch, false)
 	return Result{ID: ch.ID}
 }
 

@@ -36,6 +36,7 @@ const (
 	CmdBarrier          CmdType = 20
 	CmdSetNode          CmdType = 21
 	CmdRemoveNode       CmdType = 22
+	CmdChannelBalance   CmdType = 23
 )
 
 // flagIgnorable marks a command that an older node may skip when it does
@@ -174,6 +175,8 @@ func newCommand(t CmdType) Command {
 		return &Barrier{}
 	case CmdSetNode:
 		return &SetNode{}
+	case CmdChannelBalance:
+		return &ChannelBalance{}
 	case CmdRemoveNode:
 		return &RemoveNode{}
 	}
@@ -255,12 +258,16 @@ type DeleteChannels struct {
 	Disabled bool    `json:"disabled"`
 }
 
-// SetChannelStatus enables or disables a channel; Reason is logged.
+// SetChannelStatus enables or disables a channel; Reason is logged. With
+// OnlyFrom set, the change applies only to a channel in that status (the
+// gateway disables only enabled channels and re-enables only channels it
+// disabled itself, never one an administrator disabled).
 type SetChannelStatus struct {
-	ID     int64  `json:"id"`
-	Status int    `json:"status"`
-	Reason string `json:"reason"`
-	Time   int64  `json:"time"`
+	ID       int64  `json:"id"`
+	Status   int    `json:"status"`
+	Reason   string `json:"reason"`
+	Time     int64  `json:"time"`
+	OnlyFrom int    `json:"only_from,omitempty"`
 }
 
 // ChannelTested records a channel test: response time and test time.
@@ -268,6 +275,14 @@ type ChannelTested struct {
 	ID           int64 `json:"id"`
 	ResponseTime int   `json:"response_time"`
 	Time         int64 `json:"time"`
+}
+
+// ChannelBalance records a channel's upstream balance (in the provider's
+// currency, as queried) and when it was queried.
+type ChannelBalance struct {
+	ID      int64   `json:"id"`
+	Balance float64 `json:"balance"`
+	Time    int64   `json:"time"`
 }
 
 // SetOptions sets run-time options (values are strings, as in One API).
@@ -385,6 +400,7 @@ func (*DeleteLogs) Type() CmdType       { return CmdDeleteLogs }
 func (*Barrier) Type() CmdType          { return CmdBarrier }
 func (*SetNode) Type() CmdType          { return CmdSetNode }
 func (*RemoveNode) Type() CmdType       { return CmdRemoveNode }
+func (*ChannelBalance) Type() CmdType   { return CmdChannelBalance }
 
 // ErrUsageGap refuses a usage batch whose records skip sequences.
 var ErrUsageGap = errors.New("usage batch does not continue the node's sequence")

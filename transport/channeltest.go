@@ -9,6 +9,7 @@ import (
 	"github.com/bytedance/sonic"
 	"github.com/cloudwego/hertz/pkg/protocol"
 
+	"switchyard/actors"
 	"switchyard/adaptors"
 )
 
@@ -56,7 +57,8 @@ func (s *Server) TestChannel(ctx context.Context, id int64, model string) (time.
 	defer protocol.ReleaseResponse(resp)
 	if st := resp.StatusCode(); st < 200 || st > 299 {
 		e := ad.ParseError(st, resp.Body())
-		return took, model, fmt.Errorf("upstream answered %d: %s", st, e.Message)
+		code, _ := e.Code.(string)
+		return took, model, &actors.UpstreamError{Status: st, Code: code, Message: e.Message}
 	}
 	out, err := ad.ParseResponse(req, resp.Body())
 	if err != nil {
@@ -66,4 +68,92 @@ func (s *Server) TestChannel(ctx context.Context, id int64, model string) (time.
 		return took, model, errors.New("the answer reported no usage")
 	}
 	return took, model, nil
+}
+
+// channelFor returns a channel and its adaptor for a gateway-made call.
+func (s *Server) channelFor(id int64) (*actors.ChannelInfo, adaptors.Adaptor, *adaptors.Channel, error) {
+	ch, ok := s.cat.Router().Channel(id)
+	if !ok {
+		return nil, nil, nil, errors.New("channel not found")
+	}
+	if len(ch.Keys) == 0 {
+		return nil, nil, nil, errors.New("channel has no key")
+	}
+	ad, ok := s.deps.Adaptor(ch.Type)
+	if !ok {
+		return nil, nil, nil, fmt.Errorf("channel type %d is not supported", ch.Type)
+	}
+	return ch, ad, &adaptors.Channel{ID: int(ch.ID), Type: ch.Type, BaseURL: ch.BaseURL, Key: ch.Keys[0], Config: ch.Config}, nil
+}
+
+// call makes one gateway-made upstream call and returns a 2xx body.
+func (s *Server) call(ctx context.Context, ad adaptors.Adaptor, hr *adaptors.HTTPRequest) ([]byte, error) {
+	resp, err := s.up.do(ctx, hr, false)
+	if err != nil {
+		return nil, fmt.Errorf("request failed: %w", err)
+	}
+	defer protocol.ReleaseResponse(resp)
+	if st := resp.StatusCode(); st < 200 || st > 299 {
+		e := ad.ParseError(st, resp.Body())
+		code, _ := e.Code.(string)
+		return nil, &actors.UpstreamError{Status: st, Code: code, Message: e.Message}
+	}
+	return append([]byte(nil), resp.Body()...), nil
+}
+
+// ErrNotSupported is returned for a capability the channel's provider does
+// not offer (balance query, model list).
+var ErrNotSupported = errors.New("not supported by this channel type")
+
+// QueryBalance asks the upstream for the remaining credit of channel id's
+// key (One API's "update balance").
+func (s *Server) QueryBalance(ctx context.Context, id int64) (float64, string, error) {
+	_, ad, ach, err := s.channelFor(id)
+	if err != nil {
+		return 0, "", err
+	}
+	q, ok := ad.(adaptors.BalanceQuerier)
+	if !ok {
+		return 0, "", ErrNotSupported
+	}
+	now := time.Now()
+	var answers [][]byte
+	for step := 0; step < 8; step++ {
+		hr, err := q.NextBalanceRequest(ach, now, answers)
+		if err != nil {
+			return 0, "", err
+		}
+		if hr == nil {
+			b, err := q.ParseBalance(answers)
+			return b.Amount, b.Currency, err
+		}
+		body, err := s.call(ctx, ad, hr)
+		if err != nil {
+			return 0, "", err
+		}
+		answers = append(answers, body)
+	}
+	return 0, "", errors.New("the balance query did not finish")
+}
+
+// FetchModels lists the models channel id's key can use, as the upstream
+// reports them.
+func (s *Server) FetchModels(ctx context.Context, id int64) ([]string, error) {
+	_, ad, ach, err := s.channelFor(id)
+	if err != nil {
+		return nil, err
+	}
+	l, ok := ad.(adaptors.ModelLister)
+	if !ok {
+		return nil, ErrNotSupported
+	}
+	hr, err := l.ModelsRequest(ach)
+	if err != nil {
+		return nil, err
+	}
+	body, err := s.call(ctx, ad, hr)
+	if err != nil {
+		return nil, err
+	}
+	return l.ParseModels(body)
 }

@@ -255,6 +255,17 @@ type outcome struct {
 	retryable bool
 }
 
+// record reports an upstream call's outcome to the channel's health:
+// breaker marks failures that open its circuit breaker at once; a non-empty
+// reason marks a failure that counts toward disabling the channel.
+func (k *call) record(ch *actors.ChannelInfo, ok bool, took time.Duration, breaker bool, reason string) {
+	o := actors.RecordOutcome{Success: ok, Latency: took, Fatal: breaker, Disabling: reason != "", Reason: reason}
+	if ad := k.pricing.AutoDisable; ad.Enabled {
+		o.DisableAfter, o.Window = ad.After, ad.Window
+	}
+	k.s.deps.Health.Record(ch.ID, o)
+}
+
 // clientFault reports upstream statuses that blame the request, not the
 // channel: they do not count toward the channel's circuit breaker.
 func clientFault(status int) bool {
@@ -304,7 +315,7 @@ func (k *call) attempt(ctx context.Context, ch *actors.ChannelInfo) outcome {
 	t0 := time.Now()
 	resp, err := s.up.do(ctx, hr, k.p.stream)
 	if err != nil {
-		s.deps.Health.Record(ch.ID, actors.RecordOutcome{Success: false, Latency: time.Since(t0)})
+		k.record(ch, false, time.Since(t0), false, "")
 		s.log.Warn("upstream call failed", "request_id", k.reqID, "channel_id", ch.ID, "err", err)
 		return outcome{err: apiError(http.StatusBadGateway, typeUpstream, "do_request_failed", "upstream request failed"), retryable: true}
 	}
@@ -316,9 +327,13 @@ func (k *call) attempt(ctx context.Context, ch *actors.ChannelInfo) outcome {
 			forceClose(resp)
 		}
 		e := ad.ParseError(status, body)
-		if !clientFault(status) { // a bad request says nothing about the channel
-			fatal := status == http.StatusUnauthorized || status == http.StatusForbidden
-			s.deps.Health.Record(ch.ID, actors.RecordOutcome{Success: false, Latency: time.Since(t0), Fatal: fatal})
+		code, _ := e.Code.(string)
+		disabling, reason := k.pricing.AutoDisable.Fatal(status, code, e.Message)
+		// A bad request says nothing about the channel, unless its message
+		// says the account behind it cannot serve.
+		if !clientFault(status) || disabling {
+			breaker := status == http.StatusUnauthorized || status == http.StatusForbidden || disabling
+			k.record(ch, false, time.Since(t0), breaker, reason)
 		}
 		return outcome{err: e, retryable: k.retryable(status)}
 	}
@@ -332,14 +347,14 @@ func (k *call) attempt(ctx context.Context, ch *actors.ChannelInfo) outcome {
 		out, err = ad.ParseResponse(req, resp.Body())
 	}
 	if err != nil {
-		s.deps.Health.Record(ch.ID, actors.RecordOutcome{Success: false, Latency: time.Since(t0)})
+		k.record(ch, false, time.Since(t0), false, "")
 		var se *schema.Error
 		if errors.As(err, &se) { // a 2xx carrying an error: not an answer, not billed
 			return outcome{err: se, retryable: k.retryable(se.Status)}
 		}
 		return outcome{err: apiError(http.StatusBadGateway, typeUpstream, "bad_response", "upstream sent an unreadable response"), retryable: true}
 	}
-	s.deps.Health.Record(ch.ID, actors.RecordOutcome{Success: true, Latency: time.Since(t0)})
+	k.record(ch, true, time.Since(t0), false, "")
 	if k.mode == adaptors.ModeEmbeddings {
 		out.Body = embeddingFormat(out.Body, wantsBase64(k.body))
 	}
@@ -358,7 +373,7 @@ func (k *call) attempt(ctx context.Context, ch *actors.ChannelInfo) outcome {
 // later upstream failure is reported inside the stream.
 func (k *call) relayStream(ctx context.Context, ad adaptors.Adaptor, req *adaptors.Request, ch *actors.ChannelInfo,
 	up *protocol.Response, t0 time.Time) outcome {
-	s, c := k.s, k.c
+	c := k.c
 	dec := ad.NewStreamDecoder(req, up.BodyStream())
 	// Cancel the upstream as soon as the client goes away (hertz cancels
 	// ctx on disconnect): force-close, never drain.
@@ -456,7 +471,7 @@ func (k *call) relayStream(ctx context.Context, ad adaptors.Adaptor, req *adapto
 		_ = c.Flush()
 	}
 	success := streamErr == nil || clientGone
-	s.deps.Health.Record(ch.ID, actors.RecordOutcome{Success: success, Latency: time.Since(t0)})
+	k.record(ch, success, time.Since(t0), false, "")
 	u, q := k.charge(usage, images, "", textBytes)
 	k.settle(ch, u, q)
 	return outcome{done: true}

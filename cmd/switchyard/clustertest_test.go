@@ -34,6 +34,8 @@ func (m *gatewayMember) Stop(ctx context.Context, crash bool) error {
 func (n *node) crash() error {
 	var err error
 	n.once.Do(func() {
+		close(n.checksStop)
+		<-n.checksDone
 		gone, cancel := context.WithCancel(context.Background())
 		cancel()
 		kerr := n.raft.Kill(context.Background())

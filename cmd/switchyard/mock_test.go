@@ -149,6 +149,15 @@ func (m *mockOpenAI) serve(w http.ResponseWriter, r *http.Request) {
 			w.Header().Set("Content-Type", "application/json")
 			fmt.Fprintf(w, `{"text":%q}`, mockTranscript)
 		}
+	case "/v1/dashboard/billing/subscription":
+		w.Header().Set("Content-Type", "application/json")
+		io.WriteString(w, `{"object":"billing_subscription","has_payment_method":true,"hard_limit_usd":100,"soft_limit_usd":100,"system_hard_limit_usd":100,"access_until":0}`)
+	case "/v1/dashboard/billing/usage":
+		w.Header().Set("Content-Type", "application/json")
+		io.WriteString(w, `{"object":"list","total_usage":2500}`)
+	case "/v1/models":
+		w.Header().Set("Content-Type", "application/json")
+		io.WriteString(w, `{"object":"list","data":[{"id":"gpt-4o","object":"model","created":1715367049,"owned_by":"system"},{"id":"test-model","object":"model","created":1715367049,"owned_by":"system"}]}`)
 	case "/v1/moderations":
 		w.Header().Set("Content-Type", "application/json")
 		w.Write(fixture(m.t, "moderation.json"))

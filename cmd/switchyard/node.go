@@ -42,6 +42,9 @@ type node struct {
 	http   *transport.Server
 	done   chan error
 	once   sync.Once
+	// checksStop ends the scheduled channel checks; checksDone is closed
+	// when they have.
+	checksStop, checksDone chan struct{}
 }
 
 // lazyProposer lets the actors be wired (and their apply hooks registered)
@@ -203,12 +206,18 @@ func startNode(cfg Config, listener net.Listener, log *slog.Logger, out io.Write
 		n.abort()
 		return nil, err
 	}
-	admin.Mount(n.http.Hertz(), admin.Deps{
+	api := admin.Mount(n.http.Hertz(), admin.Deps{
 		Store: n.store, Propose: n.raft, Catalog: n.actors.Catalog, Tester: n.http,
 		KnownType: func(t int) bool { _, ok := reg.Lookup(t); return ok },
 		Logger:    log, Version: version, StartTime: time.Now().Unix(),
 		Cluster: clusterAdmin{n.raft}, ClusterSecret: cfg.ClusterSecret, NATSAddr: n.raft.NATSClusterAddr(),
+		IsLeader: n.raft.IsLeader,
 	})
+	n.checksStop, n.checksDone = make(chan struct{}), make(chan struct{})
+	go func() {
+		defer close(n.checksDone)
+		api.RunChecks(n.checksStop)
+	}()
 	n.http.NotFound(staticUI(ui.Files()))
 	go func() { n.done <- n.http.Run() }()
 	return n, nil
@@ -281,6 +290,8 @@ func (n *node) bootstrap(out io.Writer) error {
 func (n *node) stop(ctx context.Context) error {
 	var errs []error
 	n.once.Do(func() {
+		close(n.checksStop)
+		<-n.checksDone
 		if err := n.http.Shutdown(ctx); err != nil {
 			errs = append(errs, fmt.Errorf("http: %w", err))
 		}

@@ -53,7 +53,7 @@ func TestOpenAIRoutesWithNodeSDK(t *testing.T) {
 		t.Fatalf("node printed:\n%s", out)
 	}
 	transcript := int64((len(mockTranscript)+3)/4) * 15
-	want := int64(chatCharge + streamCharge + embedCharge) +
+	want := int64(chatCharge+streamCharge+embedCharge) +
 		2*20*1000 + 10*1.125*1000 + 3*10*1000 + // dall-e-3 ×2, dall-e-2 edit 512², variations ×3 at 256²
 		int64(math.Ceil(float64(utf8.RuneCountInString("Hello, wörld! 你好"))*7.5)) + // tts-1
 		3*transcript + // transcription (json and srt) and translation
