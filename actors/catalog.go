@@ -28,6 +28,8 @@ type TokenInfo struct {
 	RPMLimit, TPMLimit, MaxParallel int
 	// Group overrides the owner's group when not empty.
 	Group string
+	// Cache opts the token in to the response cache.
+	Cache bool
 }
 
 // AllowsModel reports whether the token may use model.
@@ -177,6 +179,7 @@ func NewTokenInfo(t *storage.Token) *TokenInfo {
 		ID: t.ID, UserID: t.UserID, Name: t.Name, Key: t.Key, Status: t.Status,
 		ExpiredTime: t.ExpiredTime, UnlimitedQuota: t.UnlimitedQuota,
 		RPMLimit: t.RPMLimit, TPMLimit: t.TPMLimit, MaxParallel: t.MaxParallel, Group: t.Group,
+		Cache: t.ResponseCache,
 	}
 	if ms := SplitList(t.Models); len(ms) > 0 {
 		ti.Models = make(map[string]struct{}, len(ms))

@@ -74,7 +74,32 @@ type Pricing struct {
 	// BalanceEvery is how often enabled channels' upstream balances are
 	// refreshed (ChannelBalanceFrequency, minutes; 0: never).
 	BalanceEvery time.Duration
+	// Cache is the response cache policy.
+	Cache CachePolicy
 }
+
+// CachePolicy says which answers the exact-match response cache keeps and
+// what a hit costs.
+type CachePolicy struct {
+	// Models lists models whose answers are cached for every token
+	// (ResponseCacheModels); tokens with response_cache use it for any.
+	Models map[string]bool
+	// TTL is how long an answer is served from the cache.
+	TTL time.Duration
+	// MaxBytes bounds the cache on each node.
+	MaxBytes int64
+	// HitRatio prices a hit as a fraction of the answer's normal charge
+	// (0: free).
+	HitRatio float64
+}
+
+// Options of the response cache.
+const (
+	OptCacheModels   = "ResponseCacheModels"
+	OptCacheTTL      = "ResponseCacheTTLSeconds"
+	OptCacheMaxMB    = "ResponseCacheMaxMB"
+	OptCacheHitRatio = "ResponseCacheHitRatio"
+)
 
 // AutoDisable is the automatic channel disabling policy: a failure is
 // fatal when its upstream status is in Status, or its message contains
@@ -225,6 +250,7 @@ func NewPricing(opts map[string]string) (*Pricing, []error) {
 		AutoDisable:      AutoDisable{Enabled: true, Keywords: DefaultAutoDisableKeywords, After: 3, Window: 10},
 		AutoEnable:       true,
 		TestEvery:        10 * time.Minute,
+		Cache:            CachePolicy{TTL: time.Hour, MaxBytes: 64 << 20},
 	}
 	p.AutoDisable.Status, _ = ParseStatusRanges("401")
 	p.RetryStatus, _ = ParseStatusRanges(DefaultRetryStatusCodes)
@@ -326,6 +352,15 @@ func NewPricing(opts map[string]string) (*Pricing, []error) {
 	}
 	num(OptChannelTestEvery, func(f float64) { p.TestEvery = time.Duration(f * float64(time.Minute)) })
 	num(OptBalanceEvery, func(f float64) { p.BalanceEvery = time.Duration(f * float64(time.Minute)) })
+	for _, m := range SplitList(opts[OptCacheModels]) {
+		if p.Cache.Models == nil {
+			p.Cache.Models = map[string]bool{}
+		}
+		p.Cache.Models[m] = true
+	}
+	num(OptCacheTTL, func(f float64) { p.Cache.TTL = time.Duration(f * float64(time.Second)) })
+	num(OptCacheMaxMB, func(f float64) { p.Cache.MaxBytes = int64(f * (1 << 20)) })
+	num(OptCacheHitRatio, func(f float64) { p.Cache.HitRatio = f })
 	if v, ok := opts[OptRetryStatusCodes]; ok {
 		if r, err := ParseStatusRanges(v); err != nil {
 			errs = append(errs, fmt.Errorf("option %s: %w", OptRetryStatusCodes, err))

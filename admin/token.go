@@ -98,6 +98,7 @@ type tokenInput struct {
 	Models         *string `json:"models"`
 	Subnet         *string `json:"subnet"`
 	Group          *string `json:"group"`
+	ResponseCache  *bool   `json:"response_cache"`
 	RPMLimit       *int    `json:"rpm_limit"`
 	TPMLimit       *int    `json:"tpm_limit"`
 	MaxParallel    *int    `json:"max_parallel"`
@@ -107,6 +108,9 @@ type tokenInput struct {
 func (in *tokenInput) applyLimits(t *storage.Token) {
 	if in.Group != nil {
 		t.Group = strings.TrimSpace(*in.Group)
+	}
+	if in.ResponseCache != nil {
+		t.ResponseCache = *in.ResponseCache
 	}
 	for _, f := range []struct {
 		v  *int

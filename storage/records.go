@@ -72,6 +72,8 @@ type Token struct {
 	// Group, when set, replaces the owner's group for requests with this
 	// token (routing and group ratio).
 	Group string `json:"group"`
+	// ResponseCache opts the token in to the exact-match response cache.
+	ResponseCache bool `json:"response_cache"`
 }
 
 // Channel statuses.

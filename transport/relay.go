@@ -5,6 +5,7 @@ import (
 	"errors"
 	"io"
 	"net/http"
+	"strconv"
 	"strings"
 	"time"
 
@@ -118,10 +119,13 @@ type call struct {
 	group   string
 	// contentType is the client's Content-Type (multipart boundaries).
 	contentType string
-	prompt      int // estimated prompt tokens
-	res         actors.Reservation
-	openSeq     uint64
-	failed      []int64 // channels that failed this request
+	// cacheKey is set when the answer may come from, or go to, the
+	// response cache.
+	cacheKey *[32]byte
+	prompt   int // estimated prompt tokens
+	res      actors.Reservation
+	openSeq  uint64
+	failed   []int64 // channels that failed this request
 }
 
 func (s *Server) relay(mode adaptors.Mode) app.HandlerFunc {
@@ -194,6 +198,17 @@ func (k *call) run(ctx context.Context) *schema.Error {
 	k.ratios = pricing.For(p.model, group)
 	k.prompt = actors.EstimatePromptTokens(len(k.body))
 	est := k.estimate(group)
+	var hit *cacheEntry
+	if k.cacheable() {
+		key := cacheKey(tok.UserID, k.mode, p.model, k.body)
+		k.cacheKey = &key
+		if hit = s.cache.get(key, time.Now()); hit != nil {
+			est = k.hitQuota(hit)
+			c.Response.Header.Set("X-Cache", "HIT")
+		} else {
+			c.Response.Header.Set("X-Cache", "MISS")
+		}
+	}
 
 	res, err := s.deps.Accounts.Reserve(ctx, actors.Reserve{
 		Token: tok, User: user, Model: p.model, IP: clientAddr(c), Estimate: est, Now: time.Now(),
@@ -213,6 +228,13 @@ func (k *call) run(ctx context.Context) *schema.Error {
 		return errBusy
 	}
 	k.openSeq = seq
+	if hit != nil {
+		k.c.Data(http.StatusOK, hit.contentType, hit.body)
+		u := hit.usage
+		k.settleWith(0, &u, est, "cache hit; "+k.ratios.Content()+", cache hit ratio "+
+			strconv.FormatFloat(pricing.Cache.HitRatio, 'g', 4, 64), 0)
+		return nil
+	}
 
 	attempts := 1 + pricing.RetryTimes
 	if pinned != nil {
@@ -364,6 +386,10 @@ func (k *call) attempt(ctx context.Context, ch *actors.ChannelInfo) outcome {
 	}
 	k.c.Data(http.StatusOK, ct, out.Body)
 	usage, q := k.charge(out.Usage, out.Images, out.Text, len(out.Body))
+	if k.cacheKey != nil {
+		s.cache.put(&cacheEntry{key: *k.cacheKey, body: append([]byte(nil), out.Body...), contentType: ct,
+			usage: *usage, expires: time.Now().Add(k.pricing.Cache.TTL)}, k.pricing.Cache.MaxBytes)
+	}
 	k.settle(ch, usage, q)
 	return outcome{done: true}
 }
@@ -480,15 +506,21 @@ func (k *call) relayStream(ctx context.Context, ad adaptors.Adaptor, req *adapto
 // settle writes the Close record (the durable charge) and then releases the
 // reservation.
 func (k *call) settle(ch *actors.ChannelInfo, u *adaptors.Usage, q int64) {
+	k.settleWith(ch.ID, u, q, k.ratios.Content(), u.PromptTokens+u.CompletionTokens)
+}
+
+// settleWith writes the Close record of a served request (channel 0: a
+// cache hit) and releases its reservation; tokens count toward TPM.
+func (k *call) settleWith(channelID int64, u *adaptors.Usage, q int64, content string, tokens int) {
 	rec := &storage.UsageRecord{
 		RequestID: k.reqID, UserID: k.token.UserID, TokenID: k.token.ID, TokenName: k.token.Name,
-		ChannelID: ch.ID, Model: k.p.model, PromptTokens: u.PromptTokens, CompletionTokens: u.CompletionTokens,
+		ChannelID: channelID, Model: k.p.model, PromptTokens: u.PromptTokens, CompletionTokens: u.CompletionTokens,
 		Quota: q, ElapsedMs: time.Since(k.start).Milliseconds(), IsStream: k.p.stream, Time: k.start.Unix(),
-		Content: k.ratios.Content(),
+		Content: content,
 	}
 	// Settle the actor first: it must count the spend before the shipper
 	// can ship (and the state machine apply) the Close record.
-	k.s.deps.Accounts.Settle(k.res, actors.Spend{Quota: q, Tokens: u.PromptTokens + u.CompletionTokens, OK: true})
+	k.s.deps.Accounts.Settle(k.res, actors.Spend{Quota: q, Tokens: tokens, OK: true})
 	if err := k.s.deps.Outbox.Settle(k.openSeq, rec); err != nil {
 		k.s.log.Error("outbox close failed; usage left open for crash recovery", "request_id", k.reqID, "err", err)
 	}

@@ -91,6 +91,7 @@ type Server struct {
 	log  *slog.Logger
 
 	limits   *limiter
+	cache    *respCache
 	inflight atomic.Int64
 	draining atomic.Bool
 	reqSeq   atomic.Uint64
@@ -138,6 +139,7 @@ func New(cfg Config, deps Deps) (*Server, error) {
 		idPrefix: strconv.FormatInt(time.Now().UnixMilli(), 36) + cfg.Node,
 		limits: &limiter{api: newWindow(lim.API), web: newWindow(lim.Web), critical: newWindow(lim.Critical),
 			rootAccess: deps.RootAccess},
+		cache: newRespCache(),
 	}
 	s.routes()
 	return s, nil
