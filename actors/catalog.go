@@ -6,6 +6,7 @@ import (
 	"net/netip"
 	"strings"
 	"sync/atomic"
+	"time"
 
 	"github.com/bytedance/sonic"
 
@@ -245,11 +246,13 @@ type ChannelInfo struct {
 	SystemPrompt string
 	// Params replace or add top-level request members (param_override);
 	// Headers replace or add upstream headers (header_override).
-	Params   map[string]any
-	Headers  map[string]string
-	Priority int64
-	Weight   int
-	Health   *Health
+	Params  map[string]any
+	Headers map[string]string
+	// FirstByte bounds the wait for the upstream's first byte (0: none).
+	FirstByte time.Duration
+	Priority  int64
+	Weight    int
+	Health    *Health
 }
 
 // NewChannelInfo pre-parses a stored channel. A malformed model mapping or
@@ -259,6 +262,7 @@ func NewChannelInfo(ch *storage.Channel) (*ChannelInfo, error) {
 		ID: ch.ID, Type: ch.Type, Name: ch.Name, Status: ch.Status, BaseURL: strings.TrimRight(ch.BaseURL, "/"),
 		Models: SplitList(ch.Models), Groups: SplitList(ch.Group), SystemPrompt: ch.SystemPrompt,
 		Priority: ch.Priority, Weight: ch.Weight,
+		FirstByte: time.Duration(ch.FirstByteTimeout * float64(time.Second)),
 	}
 	for _, k := range strings.Split(ch.Key, "\n") {
 		if k = strings.TrimSpace(k); k != "" {

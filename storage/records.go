@@ -111,6 +111,10 @@ type Channel struct {
 	// request's headers (new-api's param_override / header_override).
 	ParamOverride  string `json:"param_override"`
 	HeaderOverride string `json:"header_override"`
+	// FirstByteTimeout is how many seconds the upstream may take to start
+	// answering before the request is tried on another channel (0: no
+	// limit but the relay's own).
+	FirstByteTimeout float64 `json:"first_byte_timeout"`
 }
 
 // Log types, as One API numbers them.

@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/bytedance/sonic"
@@ -335,7 +336,7 @@ func (k *call) attempt(ctx context.Context, ch *actors.ChannelInfo) outcome {
 	ch.Health.Begin()
 	defer ch.Health.End()
 	t0 := time.Now()
-	resp, err := s.up.do(ctx, hr, k.p.stream)
+	resp, err := s.up.do(ctx, hr, k.p.stream, ch.FirstByte)
 	if err != nil {
 		k.record(ch, false, time.Since(t0), false, "")
 		s.log.Warn("upstream call failed", "request_id", k.reqID, "channel_id", ch.ID, "err", err)
@@ -413,21 +414,45 @@ func (k *call) relayStream(ctx context.Context, ad adaptors.Adaptor, req *adapto
 		}
 	}()
 
-	c.SetStatusCode(http.StatusOK)
-	h := &c.Response.Header
-	h.Set("Content-Type", "text/event-stream")
-	h.Set("Cache-Control", "no-cache")
-	h.Set("Connection", "keep-alive")
-	h.Set("X-Accel-Buffering", "no")
-	c.Response.HijackWriter(resp.NewChunkedBodyWriter(&c.Response, c.GetWriter()))
+	// The first-byte timeout runs until the upstream's first event: if it
+	// fires, nothing has reached the client and another channel may serve.
+	var timedOut atomic.Bool
+	var fb *time.Timer
+	if ch.FirstByte > 0 {
+		fb = time.AfterFunc(max(ch.FirstByte-time.Since(t0), 0), func() {
+			timedOut.Store(true)
+			forceClose(up)
+		})
+	}
 
 	var usage *adaptors.Usage
 	textBytes, images := 0, 0
-	clientGone := false
+	clientGone, started := false, false
 	var streamErr error
 	buf := make([]byte, 0, 1024)
 	for {
 		ev, err := dec.Next()
+		if fb != nil {
+			fb.Stop()
+			fb = nil
+			if timedOut.Load() {
+				k.record(ch, false, time.Since(t0), false, "")
+				return outcome{err: apiError(http.StatusGatewayTimeout, typeUpstream, "first_byte_timeout",
+					"the upstream did not start answering in time"), retryable: true}
+			}
+		}
+		if !started {
+			// The answer starts: from here on it can only be relayed, not
+			// retried.
+			started = true
+			c.SetStatusCode(http.StatusOK)
+			h := &c.Response.Header
+			h.Set("Content-Type", "text/event-stream")
+			h.Set("Cache-Control", "no-cache")
+			h.Set("Connection", "keep-alive")
+			h.Set("X-Accel-Buffering", "no")
+			c.Response.HijackWriter(resp.NewChunkedBodyWriter(&c.Response, c.GetWriter()))
+		}
 		if err != nil {
 			if !errors.Is(err, io.EOF) {
 				streamErr = err

@@ -90,8 +90,10 @@ func newUpstream(cfg UpstreamConfig) (*upstream, error) {
 }
 
 // do sends hr. The caller releases resp with protocol.ReleaseResponse and,
-// for streams, closes the body (forceClose on abort).
-func (u *upstream) do(ctx context.Context, hr *adaptors.HTTPRequest, stream bool) (*protocol.Response, error) {
+// for streams, closes the body (forceClose on abort). firstByte, when not
+// 0, bounds the wait for the answer (a non-stream call's whole answer, a
+// stream's headers).
+func (u *upstream) do(ctx context.Context, hr *adaptors.HTTPRequest, stream bool, firstByte ...time.Duration) (*protocol.Response, error) {
 	req := protocol.AcquireRequest()
 	defer protocol.ReleaseRequest(req)
 	req.SetRequestURI(hr.URL)
@@ -110,10 +112,15 @@ func (u *upstream) do(ctx context.Context, hr *adaptors.HTTPRequest, stream bool
 	}
 	resp := protocol.AcquireResponse()
 	c := u.whole
+	timeout := u.cfg.RequestTimeout
 	if stream {
-		c = u.stream
-	} else {
-		req.SetOptions(config.WithRequestTimeout(u.cfg.RequestTimeout))
+		c, timeout = u.stream, 0
+	}
+	if len(firstByte) > 0 && firstByte[0] > 0 && (timeout == 0 || firstByte[0] < timeout) {
+		timeout = firstByte[0]
+	}
+	if timeout > 0 {
+		req.SetOptions(config.WithRequestTimeout(timeout))
 	}
 	if err := c.Do(ctx, req, resp); err != nil {
 		protocol.ReleaseResponse(resp)

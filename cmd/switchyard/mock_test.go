@@ -44,6 +44,8 @@ type mockOpenAI struct {
 	chunkDelay  time.Duration
 	noUsage     atomic.Bool  // streams and answers without usage
 	abortAfter  atomic.Int64 // non-zero: streams break the connection after this many content chunks
+	delay       atomic.Int64 // ms to wait before answering at all
+	firstEvent  atomic.Int64 // ms a stream waits, headers sent, before its first event
 	aborted     atomic.Int64
 	chatBody    []byte
 	embedBody   []byte
@@ -87,6 +89,14 @@ func (m *mockOpenAI) serve(w http.ResponseWriter, r *http.Request) {
 	m.calls = append(m.calls, upstreamCall{Path: r.URL.Path, Auth: r.Header.Get("Authorization"), Header: r.Header.Clone(), Body: body})
 	m.mu.Unlock()
 	m.count.Add(1)
+	if d := m.delay.Load(); d > 0 {
+		select {
+		case <-time.After(time.Duration(d) * time.Millisecond):
+		case <-r.Context().Done():
+			m.aborted.Add(1)
+			return
+		}
+	}
 	if st := int(m.status.Load()); st != 0 {
 		w.Header().Set("Content-Type", "application/json")
 		w.WriteHeader(st)
@@ -191,6 +201,16 @@ func (m *mockOpenAI) stream(w http.ResponseWriter, r *http.Request, body map[str
 		}
 		fl.Flush()
 		return true
+	}
+	if d := m.firstEvent.Load(); d > 0 {
+		w.WriteHeader(http.StatusOK)
+		fl.Flush()
+		select {
+		case <-time.After(time.Duration(d) * time.Millisecond):
+		case <-r.Context().Done():
+			m.aborted.Add(1)
+			return
+		}
 	}
 	send(head + `"choices":[{"index":0,"delta":{"role":"assistant","content":"","refusal":null},"logprobs":null,"finish_reason":null}]}`)
 	for i := 0; i < m.chunks; i++ {

@@ -149,3 +149,50 @@ func TestRetriesAndCooldown(t *testing.T) {
 		t.Fatalf("billed %+v for %d answers (logs %d)", u, answered, g.statQuota("username=rita"))
 	}
 }
+
+// A channel's first-byte timeout: an upstream that has not started
+// answering in time (no answer at all, or stream headers but no event) is
+// given up and the request is served by another channel, before anything
+// reached the client; the slow upstream's connection is closed.
+func TestFirstByteTimeout(t *testing.T) {
+	g, fast := setup(t)
+	slow := newMockOpenAI(t)
+	g.must("POST", "/api/channel/", map[string]any{"type": 1, "name": "slow", "key": "k", "base_url": slow.url(),
+		"models": "test-model", "priority": 10, "first_byte_timeout": 0.4}, nil)
+	g.must("PUT", "/api/option/", map[string]any{"key": "RetryTimes", "value": "1"}, nil)
+	g.must("PUT", "/api/option/", map[string]any{"key": "RetryCooldownSeconds", "value": "0"}, nil)
+	_, access := g.newUser("tess", 1_000_000)
+	tok := g.newToken(access, map[string]any{"unlimited_quota": true})
+	for _, c := range []struct {
+		name   string
+		body   string
+		stall  func(ms int64)
+		stream bool
+	}{
+		{"non-stream, no answer", `{"model":"test-model","messages":[{"role":"user","content":"hi"}]}`, slow.delay.Store, false},
+		{"stream, no headers", `{"model":"test-model","stream":true,"messages":[{"role":"user","content":"hi"}]}`, slow.delay.Store, true},
+		{"stream, headers but no event", `{"model":"test-model","stream":true,"messages":[{"role":"user","content":"hi"}]}`, slow.firstEvent.Store, true},
+	} {
+		slow.delay.Store(0)
+		slow.firstEvent.Store(0)
+		c.stall(3000)
+		s0, f0, a0 := slow.count.Load(), fast.count.Load(), slow.aborted.Load()
+		start := time.Now()
+		resp, body := g.post("/v1/chat/completions", tok.Key, c.body)
+		took := time.Since(start)
+		if resp.StatusCode != 200 || (c.stream != strings.Contains(string(body), "[DONE]")) {
+			t.Fatalf("%s: %d %s", c.name, resp.StatusCode, body)
+		}
+		if slow.count.Load() != s0+1 || fast.count.Load() != f0+1 || took > 2*time.Second {
+			t.Fatalf("%s: slow %d fast %d calls, %v", c.name, slow.count.Load()-s0, fast.count.Load()-f0, took)
+		}
+		waitFor(t, 5*time.Second, c.name+": the slow upstream's connection closed", func() bool { return slow.aborted.Load() == a0+1 })
+	}
+	// Without a stall the slow channel answers (the timeout is not hit).
+	slow.delay.Store(0)
+	slow.firstEvent.Store(0)
+	s0 := slow.count.Load()
+	if resp, body := g.post("/v1/chat/completions", tok.Key, `{"model":"test-model","messages":[{"role":"user","content":"hi"}]}`); resp.StatusCode != 200 || slow.count.Load() != s0+1 {
+		t.Fatalf("%d %s", resp.StatusCode, body)
+	}
+}
