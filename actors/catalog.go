@@ -3,7 +3,9 @@ package actors
 import (
 	"fmt"
 	"log/slog"
+	"math/rand/v2"
 	"net/netip"
+	"strconv"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -250,9 +252,15 @@ type ChannelInfo struct {
 	Headers map[string]string
 	// FirstByte bounds the wait for the upstream's first byte (0: none).
 	FirstByte time.Duration
-	Priority  int64
-	Weight    int
-	Health    *Health
+	// Active lists the indexes of the keys in use (all but the disabled
+	// keys of a multi-key channel); Random picks among them at random
+	// instead of in turn.
+	Active   []int
+	Random   bool
+	next     atomic.Uint64
+	Priority int64
+	Weight   int
+	Health   *Health
 }
 
 // NewChannelInfo pre-parses a stored channel. A malformed model mapping or
@@ -263,10 +271,22 @@ func NewChannelInfo(ch *storage.Channel) (*ChannelInfo, error) {
 		Models: SplitList(ch.Models), Groups: SplitList(ch.Group), SystemPrompt: ch.SystemPrompt,
 		Priority: ch.Priority, Weight: ch.Weight,
 		FirstByte: time.Duration(ch.FirstByteTimeout * float64(time.Second)),
+		Random:    ch.MultiKeyMode == "random",
 	}
 	for _, k := range strings.Split(ch.Key, "\n") {
 		if k = strings.TrimSpace(k); k != "" {
 			ci.Keys = append(ci.Keys, k)
+		}
+	}
+	off := map[int]bool{}
+	for _, p := range SplitList(ch.DisabledKeys) {
+		if i, err := strconv.Atoi(p); err == nil {
+			off[i] = true
+		}
+	}
+	for i := range ci.Keys {
+		if !off[i] {
+			ci.Active = append(ci.Active, i)
 		}
 	}
 	if len(ci.Groups) == 0 {
@@ -309,6 +329,22 @@ func NewChannelInfo(ch *storage.Channel) (*ChannelInfo, error) {
 		}
 	}
 	return ci, firstErr
+}
+
+// PickKey chooses the key for one request and returns its index: the only
+// key, or one of the active keys of a multi-key channel, in turn or at
+// random. -1 when no key is active.
+func (c *ChannelInfo) PickKey() int {
+	switch len(c.Active) {
+	case 0:
+		return -1
+	case 1:
+		return c.Active[0]
+	}
+	if c.Random {
+		return c.Active[rand.IntN(len(c.Active))]
+	}
+	return c.Active[int((c.next.Add(1)-1)%uint64(len(c.Active)))]
 }
 
 // UpstreamModel applies the channel's model mapping.

@@ -26,6 +26,9 @@ type (
 		// DisableAfter and Window: the channel is disabled when
 		// DisableAfter of its last Window outcomes were fatal (0: never).
 		DisableAfter, Window int
+		// KeyNo is 1 + the index of the key used on a multi-key channel,
+		// whose own window then decides (0: the channel's window).
+		KeyNo int
 	}
 )
 
@@ -156,7 +159,8 @@ type HealthBoard struct {
 	cfg BreakerConfig
 	// disable is called (from a channel actor) when a channel's
 	// auto-disable window fills with fatal outcomes.
-	disable func(id int64, reason string)
+	disable    func(id int64, reason string)
+	disableKey func(id int64, key int, reason string)
 
 	mu     sync.Mutex
 	byID   map[int64]*channelRef
@@ -183,7 +187,9 @@ func (b *HealthBoard) ref(id int64) *channelRef {
 	r = &channelRef{h: &Health{}}
 	if !b.closed {
 		h, cfg := r.h, b.cfg
-		props := actor.PropsFromProducer(func() actor.Actor { return &channelActor{h: h, cfg: cfg, id: id, disable: b.disable} },
+		props := actor.PropsFromProducer(func() actor.Actor {
+			return &channelActor{h: h, cfg: cfg, id: id, disable: b.disable, disableKey: b.disableKey}
+		},
 			actor.WithMailbox(actor.Bounded(4096)))
 		r.pid = b.sys.Root.Spawn(props)
 	}
@@ -244,12 +250,14 @@ type channelActor struct {
 	h   *Health
 	cfg BreakerConfig
 	id  int64
-	// The auto-disable window: the last outcomes, true when fatal.
-	window []bool
-	pos    int
-	fatal  int
-	// disable asks the cluster to disable the channel (nil: never).
-	disable func(id int64, reason string)
+	// The auto-disable windows: the channel's, and each key's of a
+	// multi-key channel.
+	win  strikes
+	keys map[int]*strikes
+	// disable and disableKey ask the cluster to disable the channel or
+	// one of its keys (nil: never).
+	disable    func(id int64, reason string)
+	disableKey func(id int64, key int, reason string)
 }
 
 func (a *channelActor) Receive(ctx actor.Context) {
@@ -261,30 +269,61 @@ func (a *channelActor) Receive(ctx actor.Context) {
 
 const ewmaAlpha = 0.2
 
-// judge keeps the auto-disable window: it disables the channel when
-// DisableAfter of its last Window outcomes were fatal, then starts the
-// window afresh.
+// strikes is an auto-disable window: the last outcomes, true when fatal.
+type strikes struct {
+	window []bool
+	pos    int
+	fatal  int
+}
+
+// add records an outcome and reports whether the window filled with
+// after fatal ones (then it starts afresh).
+func (w *strikes) add(fatal bool, size, after int) bool {
+	if len(w.window) != size {
+		*w = strikes{window: make([]bool, size)}
+	}
+	if w.window[w.pos] {
+		w.fatal--
+	}
+	w.window[w.pos] = fatal
+	if fatal {
+		w.fatal++
+	}
+	w.pos = (w.pos + 1) % size
+	if w.fatal >= after {
+		*w = strikes{window: make([]bool, size)}
+		return true
+	}
+	return false
+}
+
+// judge keeps the auto-disable windows: the channel's, or for a multi-key
+// channel the key's. When DisableAfter of the last Window outcomes were
+// fatal it disables the channel (or the key).
 func (a *channelActor) judge(m *RecordOutcome) {
 	if m.DisableAfter <= 0 || m.Window <= 0 || a.disable == nil {
 		return
 	}
-	if len(a.window) != m.Window {
-		a.window, a.pos, a.fatal = make([]bool, m.Window), 0, 0
-	}
-	if a.window[a.pos] {
-		a.fatal--
-	}
-	a.window[a.pos] = m.Disabling
-	if m.Disabling {
-		a.fatal++
-	}
-	a.pos = (a.pos + 1) % len(a.window)
-	if a.fatal >= m.DisableAfter {
+	if m.KeyNo > 0 {
+		if a.keys == nil {
+			a.keys = map[int]*strikes{}
+		}
+		w := a.keys[m.KeyNo-1]
+		if w == nil {
+			w = &strikes{}
+			a.keys[m.KeyNo-1] = w
+		}
+		if w.add(m.Disabling, m.Window, m.DisableAfter) && a.disableKey != nil {
+			a.disableKey(a.id, m.KeyNo-1, m.Reason)
+		}
+	} else if a.win.add(m.Disabling, m.Window, m.DisableAfter) {
 		a.disable(a.id, m.Reason)
-		clear(a.window)
-		a.fatal = 0
 	}
-	a.h.fatalInWindow.Store(int32(a.fatal))
+	n := a.win.fatal
+	for _, w := range a.keys {
+		n += w.fatal
+	}
+	a.h.fatalInWindow.Store(int32(n))
 }
 
 func (a *channelActor) record(m *RecordOutcome) {

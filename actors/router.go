@@ -42,9 +42,14 @@ func NewRouter(chans []*ChannelInfo, board *HealthBoard) *Router {
 		} else if c.Health == nil {
 			c.Health = &Health{}
 		}
+		if c.Active == nil { // built without NewChannelInfo: every key is active
+			for i := range c.Keys {
+				c.Active = append(c.Active, i)
+			}
+		}
 		r.byID[c.ID] = c
 		r.channels = append(r.channels, c)
-		if c.Status != 1 || len(c.Keys) == 0 {
+		if c.Status != 1 || len(c.Active) == 0 {
 			continue
 		}
 		for _, g := range c.Groups {

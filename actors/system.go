@@ -120,6 +120,7 @@ func New(cfg Config, store *storage.Store, local *storage.Local, prop storage.Pr
 	}
 	s.Health = NewHealthBoard(sys, cfg.Breaker)
 	s.Health.disable = s.autoDisable
+	s.Health.disableKey = s.autoDisableKey
 	s.Catalog = NewCatalog(s.Health, cfg.Logger)
 	s.Accounts = &Accounts{
 		sys: sys, prop: prop, node: cfg.Node, policy: cfg.Lease,
@@ -346,6 +347,20 @@ func (s *System) autoDisable(id int64, reason string) {
 			return
 		}
 		s.cfg.Logger.Warn("channel automatically disabled", "channel_id", id, "reason", reason)
+	})
+}
+
+// autoDisableKey disables one key of a multi-key channel (the state
+// machine disables the channel when it was the last one).
+func (s *System) autoDisableKey(id int64, key int, reason string) {
+	s.Accounts.bg(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		_, err := s.prop.Propose(ctx, &storage.SetChannelKey{ID: id, Index: key, Disabled: true,
+			Reason: "automatically disabled: " + reason, Time: time.Now().Unix()})
+		if err != nil {
+			s.cfg.Logger.Warn("automatic key disable not committed", "channel_id", id, "key", key, "err", err)
+		}
 	})
 }
 

@@ -88,6 +88,12 @@ func (a *API) validateChannel(ch *storage.Channel) string {
 	if ch.Weight < 0 {
 		return "weight cannot be negative"
 	}
+	if ch.MultiKeyMode != "" && ch.MultiKeyMode != "polling" && ch.MultiKeyMode != "random" {
+		return "multi_key_mode is polling, random or empty"
+	}
+	if ch.FirstByteTimeout < 0 {
+		return "first_byte_timeout cannot be negative"
+	}
 	ch.Models = normList(ch.Models)
 	ch.Group = normList(ch.Group)
 	if ch.Group == "" {
@@ -130,6 +136,9 @@ func (a *API) createChannels(ctx context.Context, c *app.RequestContext) {
 		return
 	}
 	cmd := &storage.CreateChannels{}
+	if in.MultiKeyMode != "" { // one channel that spreads over the keys
+		keys = []string{strings.Join(keys, "\n")}
+	}
 	for _, k := range keys {
 		ch := in
 		ch.ID, ch.Key, ch.CreatedTime, ch.UsedQuota, ch.Balance = 0, k, now(), 0, 0

@@ -36,6 +36,12 @@ func (a *API) judgeTest(ctx context.Context, ch *storage.Channel, took time.Dura
 	if err == nil {
 		propose(&storage.ChannelTested{ID: ch.ID, ResponseTime: int(took.Milliseconds()), Time: now()})
 		if p.AutoEnable && ch.Status == storage.ChannelAutoDisabled {
+			// Its keys get another chance too; bad ones are disabled again.
+			for _, k := range actors.SplitList(ch.DisabledKeys) {
+				if i, err := strconv.Atoi(k); err == nil {
+					propose(&storage.SetChannelKey{ID: ch.ID, Index: i, Time: now(), Reason: "the channel test passed"})
+				}
+			}
 			propose(&storage.SetChannelStatus{ID: ch.ID, Status: storage.ChannelEnabled, Time: now(),
 				Reason: "automatically enabled: the channel test passed", OnlyFrom: storage.ChannelAutoDisabled})
 		}

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"math"
 	"sort"
+	"strconv"
+	"strings"
 	"time"
 )
 
@@ -36,6 +38,8 @@ func (t *tx) apply(c Command) Result {
 		return t.setChannelStatus(c)
 	case *ChannelBalance:
 		return t.channelBalance(c)
+	case *SetChannelKey:
+		return t.setChannelKey(c)
 	case *ChannelTested:
 		return t.channelTested(c)
 	case *SetOptions:
@@ -361,6 +365,56 @@ func (t *tx) setChannelStatus(c *SetChannelStatus) Result {
 		t.appendLog(&Log{CreatedAt: c.Time, Type: LogSystem, ChannelID: ch.ID,
 			Content: fmt.Sprintf("channel #%d (%s) status %d: %s", ch.ID, ch.Name, c.Status, c.Reason)})
 	}
+	return Result{ID: ch.ID}
+}
+
+func (t *tx) setChannelKey(c *SetChannelKey) Result {
+	ch := t.channel(c.ID)
+	if ch == nil {
+		return Result{Err: ErrNotFound}
+	}
+	keys := 0
+	for _, k := range strings.Split(ch.Key, "\n") {
+		if strings.TrimSpace(k) != "" {
+			keys++
+		}
+	}
+	if c.Index < 0 || c.Index >= keys {
+		return Result{Err: fmt.Errorf("%w: key %d of %d", ErrBadCommand, c.Index, keys)}
+	}
+	off := map[int]bool{}
+	for _, p := range strings.Split(ch.DisabledKeys, ",") {
+		if i, err := strconv.Atoi(strings.TrimSpace(p)); err == nil && i >= 0 && i < keys {
+			off[i] = true
+		}
+	}
+	if off[c.Index] == c.Disabled {
+		return Result{ID: ch.ID}
+	}
+	if c.Disabled {
+		off[c.Index] = true
+	} else {
+		delete(off, c.Index)
+	}
+	idx := make([]string, 0, len(off))
+	for i := 0; i < keys; i++ {
+		if off[i] {
+			idx = append(idx, strconv.Itoa(i))
+		}
+	}
+	ch.DisabledKeys = strings.Join(idx, ",")
+	verb := "enabled"
+	if c.Disabled {
+		verb = "disabled"
+	}
+	t.appendLog(&Log{CreatedAt: c.Time, Type: LogSystem, ChannelID: ch.ID,
+		Content: fmt.Sprintf("channel #%d (%s) key %d %s: %s", ch.ID, ch.Name, c.Index, verb, c.Reason)})
+	if len(off) == keys && ch.Status == ChannelEnabled {
+		ch.Status = ChannelAutoDisabled
+		t.appendLog(&Log{CreatedAt: c.Time, Type: LogSystem, ChannelID: ch.ID,
+			Content: fmt.Sprintf("channel #%d (%s) status %d: automatically disabled: every key is disabled", ch.ID, ch.Name, ChannelAutoDisabled)})
+	}
+	t.markChannel(ch, true)
 	return Result{ID: ch.ID}
 }
 

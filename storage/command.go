@@ -37,6 +37,7 @@ const (
 	CmdSetNode          CmdType = 21
 	CmdRemoveNode       CmdType = 22
 	CmdChannelBalance   CmdType = 23
+	CmdSetChannelKey    CmdType = 24
 )
 
 // flagIgnorable marks a command that an older node may skip when it does
@@ -177,6 +178,8 @@ func newCommand(t CmdType) Command {
 		return &SetNode{}
 	case CmdChannelBalance:
 		return &ChannelBalance{}
+	case CmdSetChannelKey:
+		return &SetChannelKey{}
 	case CmdRemoveNode:
 		return &RemoveNode{}
 	}
@@ -275,6 +278,17 @@ type ChannelTested struct {
 	ID           int64 `json:"id"`
 	ResponseTime int   `json:"response_time"`
 	Time         int64 `json:"time"`
+}
+
+// SetChannelKey disables (or re-enables) one key of a multi-key channel.
+// Disabling the last enabled key disables the channel automatically
+// (status 3, if it was enabled); Reason is logged.
+type SetChannelKey struct {
+	ID       int64  `json:"id"`
+	Index    int    `json:"index"`
+	Disabled bool   `json:"disabled"`
+	Reason   string `json:"reason"`
+	Time     int64  `json:"time"`
 }
 
 // ChannelBalance records a channel's upstream balance (in the provider's
@@ -401,6 +415,7 @@ func (*Barrier) Type() CmdType          { return CmdBarrier }
 func (*SetNode) Type() CmdType          { return CmdSetNode }
 func (*RemoveNode) Type() CmdType       { return CmdRemoveNode }
 func (*ChannelBalance) Type() CmdType   { return CmdChannelBalance }
+func (*SetChannelKey) Type() CmdType    { return CmdSetChannelKey }
 
 // ErrUsageGap refuses a usage batch whose records skip sequences.
 var ErrUsageGap = errors.New("usage batch does not continue the node's sequence")

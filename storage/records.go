@@ -115,6 +115,14 @@ type Channel struct {
 	// answering before the request is tried on another channel (0: no
 	// limit but the relay's own).
 	FirstByteTimeout float64 `json:"first_byte_timeout"`
+	// MultiKeyMode makes a channel whose key has several lines one channel
+	// that spreads its requests over the keys: "polling" (round robin) or
+	// "random". Empty: one key (a multi-line key creates one channel per
+	// line).
+	MultiKeyMode string `json:"multi_key_mode"`
+	// DisabledKeys lists the (0-based) lines of a multi-key channel's key
+	// that were disabled one by one (comma-separated).
+	DisabledKeys string `json:"disabled_keys"`
 }
 
 // Log types, as One API numbers them.

@@ -44,7 +44,11 @@ func (s *Server) TestChannel(ctx context.Context, id int64, model string) (time.
 		"messages": []map[string]string{{"role": "user", "content": testPrompt}},
 	})
 	req := &adaptors.Request{Mode: adaptors.ModeChat, Model: up, OriginModel: model, Body: body}
-	hr, err := ad.BuildRequest(&adaptors.Channel{ID: int(ch.ID), Type: ch.Type, BaseURL: ch.BaseURL, Key: ch.Keys[0], Config: ch.Config}, req)
+	key := ch.Keys[0]
+	if len(ch.Active) > 0 {
+		key = ch.Keys[ch.Active[0]]
+	}
+	hr, err := ad.BuildRequest(&adaptors.Channel{ID: int(ch.ID), Type: ch.Type, BaseURL: ch.BaseURL, Key: key, Config: ch.Config}, req)
 	if err != nil {
 		return 0, model, err
 	}
@@ -83,7 +87,11 @@ func (s *Server) channelFor(id int64) (*actors.ChannelInfo, adaptors.Adaptor, *a
 	if !ok {
 		return nil, nil, nil, fmt.Errorf("channel type %d is not supported", ch.Type)
 	}
-	return ch, ad, &adaptors.Channel{ID: int(ch.ID), Type: ch.Type, BaseURL: ch.BaseURL, Key: ch.Keys[0], Config: ch.Config}, nil
+	key := ch.Keys[0]
+	if len(ch.Active) > 0 {
+		key = ch.Keys[ch.Active[0]]
+	}
+	return ch, ad, &adaptors.Channel{ID: int(ch.ID), Type: ch.Type, BaseURL: ch.BaseURL, Key: key, Config: ch.Config}, nil
 }
 
 // call makes one gateway-made upstream call and returns a 2xx body.

@@ -123,10 +123,12 @@ type call struct {
 	// cacheKey is set when the answer may come from, or go to, the
 	// response cache.
 	cacheKey *[32]byte
-	prompt   int // estimated prompt tokens
-	res      actors.Reservation
-	openSeq  uint64
-	failed   []int64 // channels that failed this request
+	// keyNo is 1 + the key used on a multi-key channel in this attempt.
+	keyNo   int
+	prompt  int // estimated prompt tokens
+	res     actors.Reservation
+	openSeq uint64
+	failed  []int64 // channels that failed this request
 }
 
 func (s *Server) relay(mode adaptors.Mode) app.HandlerFunc {
@@ -282,7 +284,12 @@ type outcome struct {
 // breaker marks failures that open its circuit breaker at once; a non-empty
 // reason marks a failure that counts toward disabling the channel.
 func (k *call) record(ch *actors.ChannelInfo, ok bool, took time.Duration, breaker bool, reason string) {
-	o := actors.RecordOutcome{Success: ok, Latency: took, Fatal: breaker, Disabling: reason != "", Reason: reason}
+	o := actors.RecordOutcome{Success: ok, Latency: took, Fatal: breaker, Disabling: reason != "", Reason: reason, KeyNo: k.keyNo}
+	if k.keyNo > 0 {
+		// One bad key of a multi-key channel does not close the channel:
+		// its own window disables it.
+		o.Fatal = false
+	}
 	if ad := k.pricing.AutoDisable; ad.Enabled {
 		o.DisableAfter, o.Window = ad.After, ad.Window
 	}
@@ -317,10 +324,16 @@ func (k *call) attempt(ctx context.Context, ch *actors.ChannelInfo) outcome {
 		Mode: k.mode, Model: ch.UpstreamModel(k.p.model), OriginModel: k.p.model, Body: body,
 		ContentType: k.contentType, Stream: k.p.stream, IncludeUsage: k.p.includeUsage,
 	}
-	actx := &adaptors.Channel{ID: int(ch.ID), Type: ch.Type, BaseURL: ch.BaseURL, Key: ch.Keys[0], Config: ch.Config}
-	if len(ch.Keys) > 1 {
-		actx.Key = ch.Keys[int(s.reqSeq.Load())%len(ch.Keys)]
+	key := ch.PickKey()
+	if key < 0 {
+		return outcome{err: apiError(http.StatusServiceUnavailable, typeGateway, "channel_no_key",
+			"the channel has no usable key"), retryable: true}
 	}
+	k.keyNo = 0
+	if len(ch.Keys) > 1 {
+		k.keyNo = key + 1
+	}
+	actx := &adaptors.Channel{ID: int(ch.ID), Type: ch.Type, BaseURL: ch.BaseURL, Key: ch.Keys[key], Config: ch.Config}
 	hr, err := ad.BuildRequest(actx, req)
 	switch {
 	case errors.Is(err, adaptors.ErrInvalidBody):

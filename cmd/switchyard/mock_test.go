@@ -45,6 +45,7 @@ type mockOpenAI struct {
 	noUsage     atomic.Bool  // streams and answers without usage
 	abortAfter  atomic.Int64 // non-zero: streams break the connection after this many content chunks
 	delay       atomic.Int64 // ms to wait before answering at all
+	badKeys     sync.Map     // "Bearer <key>" → true: answered with 401
 	firstEvent  atomic.Int64 // ms a stream waits, headers sent, before its first event
 	aborted     atomic.Int64
 	chatBody    []byte
@@ -97,7 +98,11 @@ func (m *mockOpenAI) serve(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	if st := int(m.status.Load()); st != 0 {
+	st := int(m.status.Load())
+	if _, bad := m.badKeys.Load(r.Header.Get("Authorization")); bad {
+		st = http.StatusUnauthorized
+	}
+	if st != 0 {
 		w.Header().Set("Content-Type", "application/json")
 		w.WriteHeader(st)
 		b := m.errorBodies[st]
