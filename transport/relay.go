@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"io"
+	"net"
 	"net/http"
 	"strconv"
 	"strings"
@@ -12,6 +13,7 @@ import (
 
 	"github.com/bytedance/sonic"
 	"github.com/cloudwego/hertz/pkg/app"
+	errs "github.com/cloudwego/hertz/pkg/common/errors"
 	"github.com/cloudwego/hertz/pkg/protocol"
 	"github.com/cloudwego/hertz/pkg/protocol/http1/resp"
 
@@ -349,7 +351,12 @@ func (k *call) attempt(ctx context.Context, ch *actors.ChannelInfo) outcome {
 	ch.Health.Begin()
 	defer ch.Health.End()
 	t0 := time.Now()
-	resp, err := s.up.do(ctx, hr, k.p.stream, ch.FirstByte)
+	resp, err := k.send(ctx, hr, ch)
+	if errors.Is(err, errFirstByte) {
+		k.record(ch, false, time.Since(t0), false, "")
+		return outcome{err: apiError(http.StatusGatewayTimeout, typeUpstream, "first_byte_timeout",
+			"the upstream did not start answering in time"), retryable: true}
+	}
 	if err != nil {
 		k.record(ch, false, time.Since(t0), false, "")
 		s.log.Warn("upstream call failed", "request_id", k.reqID, "channel_id", ch.ID, "err", err)
@@ -406,6 +413,55 @@ func (k *call) attempt(ctx context.Context, ch *actors.ChannelInfo) outcome {
 	}
 	k.settle(ch, usage, q)
 	return outcome{done: true}
+}
+
+// errFirstByte: the upstream did not answer within the channel's
+// first-byte timeout.
+var errFirstByte = errors.New("first byte timeout")
+
+// send makes the upstream call of an attempt. A non-stream call's whole
+// answer is bounded by the channel's first-byte timeout. A stream's
+// headers are awaited apart, so that the timeout does not stay on the
+// connection for the rest of the stream: when it passes first the call is
+// abandoned (and its answer, whenever it comes, closed unread).
+func (k *call) send(ctx context.Context, hr *adaptors.HTTPRequest, ch *actors.ChannelInfo) (*protocol.Response, error) {
+	if !k.p.stream || ch.FirstByte <= 0 {
+		resp, err := k.s.up.do(ctx, hr, k.p.stream, ch.FirstByte)
+		var ne net.Error
+		if err != nil && ch.FirstByte > 0 && (errors.Is(err, errs.ErrTimeout) || errors.As(err, &ne) && ne.Timeout()) {
+			return nil, errFirstByte
+		}
+		return resp, err
+	}
+	// The abandoned call may outlive this request: it gets its own body.
+	hr.Body = append([]byte(nil), hr.Body...)
+	type answer struct {
+		resp *protocol.Response
+		err  error
+	}
+	done := make(chan answer, 1)
+	go func() {
+		resp, err := k.s.up.do(context.WithoutCancel(ctx), hr, true)
+		done <- answer{resp, err}
+	}()
+	timer := time.NewTimer(ch.FirstByte)
+	defer timer.Stop()
+	select {
+	case a := <-done:
+		return a.resp, a.err
+	case <-timer.C:
+	case <-ctx.Done():
+	}
+	go func() {
+		if a := <-done; a.err == nil {
+			forceClose(a.resp)
+			protocol.ReleaseResponse(a.resp)
+		}
+	}()
+	if ctx.Err() != nil {
+		return nil, ctx.Err()
+	}
+	return nil, errFirstByte
 }
 
 // relayStream copies the converted stream to the client event by event.
