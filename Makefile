@@ -17,6 +17,7 @@ build: ## build ./bin/switchyard
 
 test: vet e2e-deps ## run the whole test suite (what CI runs)
 	SWITCHYARD_REQUIRE_NODE=1 $(GO) test -count=1 -timeout 15m $(PKGS)
+	cd e2e/go && $(GO) test -count=1 -timeout 10m ./...
 	$(GO) test -count=1 -race -timeout 15m $(RACE)
 
 e2e-deps: ## install the JavaScript SDKs the end-to-end tests drive (Node.js 20+, npm)
@@ -31,6 +32,7 @@ chaos: ## the cluster fault tests in their long form (leader kills, partitions, 
 vet: ## gofmt and go vet
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || (gofmt -l $$(git ls-files '*.go'); echo "gofmt needed"; exit 1)
 	$(GO) vet $(PKGS)
+	cd e2e/go && $(GO) vet ./...
 
 fmt: ## format the code
 	gofmt -w $$(git ls-files '*.go')

@@ -31,6 +31,12 @@ func extractKey(c *app.RequestContext) (apiKey, bool) {
 		raw = c.Request.Header.Peek("x-api-key")
 	}
 	if len(raw) == 0 {
+		raw = c.Request.Header.Peek("x-goog-api-key")
+	}
+	if len(raw) == 0 && bytes.HasPrefix(c.Request.URI().Path(), []byte("/v1beta/")) {
+		raw = c.QueryArgs().Peek("key") // Gemini clients may send ?key=
+	}
+	if len(raw) == 0 {
 		return apiKey{}, false
 	}
 	s := string(raw)

@@ -110,7 +110,7 @@ func (k *call) cacheable() bool {
 		return false
 	}
 	pol := k.pricing.Cache
-	if k.p.stream || k.p.multipart || pol.TTL <= 0 || pol.MaxBytes <= 0 {
+	if k.p.stream || k.p.multipart || k.dialect != nil || pol.TTL <= 0 || pol.MaxBytes <= 0 {
 		return false
 	}
 	return k.token.Cache || pol.Models[k.p.model]

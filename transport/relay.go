@@ -126,11 +126,15 @@ type call struct {
 	// response cache.
 	cacheKey *[32]byte
 	// keyNo is 1 + the key used on a multi-key channel in this attempt.
-	keyNo   int
-	prompt  int // estimated prompt tokens
-	res     actors.Reservation
-	openSeq uint64
-	failed  []int64 // channels that failed this request
+	keyNo int
+	// dialect and nativeBody: a native protocol's request, converted to
+	// an OpenAI chat body, and how its answer is converted back.
+	dialect    dialect
+	nativeBody []byte
+	prompt     int // estimated prompt tokens
+	res        actors.Reservation
+	openSeq    uint64
+	failed     []int64 // channels that failed this request
 }
 
 func (s *Server) relay(mode adaptors.Mode) app.HandlerFunc {
@@ -163,11 +167,17 @@ func (k *call) run(ctx context.Context) *schema.Error {
 	k.token, k.user = tok, user
 	k.body = c.Request.Body()
 	k.contentType = string(c.Request.Header.ContentType())
+	if k.dialect != nil {
+		k.body, k.contentType = k.nativeBody, "application/json"
+	}
 	p, perr := peekMode(k.mode, k.body, k.contentType)
 	if perr != nil {
 		return perr
 	}
-	if pm := c.Param("model"); pm != "" { // /v1/engines/:model/embeddings
+	if k.dialect != nil {
+		p.includeUsage = false // the dialect writes the usage its way
+	}
+	if pm := c.Param("model"); pm != "" && k.dialect == nil { // /v1/engines/:model/embeddings
 		if p.model == "" {
 			b, err := withModel(k.body, pm)
 			if err != nil {
@@ -405,6 +415,14 @@ func (k *call) attempt(ctx context.Context, ch *actors.ChannelInfo) outcome {
 	if ct == "" {
 		ct = "application/json"
 	}
+	if k.dialect != nil {
+		native, err := k.dialect.response(out.Body)
+		if err != nil {
+			s.log.Warn("answer conversion failed", "request_id", k.reqID, "channel_id", ch.ID, "err", err)
+			return outcome{err: apiError(http.StatusBadGateway, typeUpstream, "bad_response", "upstream sent an unreadable response"), retryable: true}
+		}
+		out.Body, ct = native, "application/json"
+	}
 	k.c.Data(http.StatusOK, ct, out.Body)
 	usage, q := k.charge(out.Usage, out.Images, out.Text, len(out.Body))
 	if k.cacheKey != nil {
@@ -536,15 +554,27 @@ func (k *call) relayStream(ctx context.Context, ad adaptors.Adaptor, req *adapto
 			continue
 		}
 		buf = buf[:0]
-		if ev.Event != "" {
-			buf = append(append(append(buf, "event: "...), ev.Event...), '\n')
-			if ev.Event == "image_generation.completed" || ev.Event == "image_edit.completed" {
-				images++
+		if k.dialect != nil {
+			var cerr error
+			if buf, cerr = k.dialect.chunk(buf, ev.Data); cerr != nil {
+				k.s.log.Warn("stream conversion failed", "request_id", k.reqID, "err", cerr)
+				streamErr = apiError(http.StatusBadGateway, typeUpstream, "bad_response", "upstream sent an unreadable stream")
+				break
 			}
+			if len(buf) == 0 {
+				continue
+			}
+		} else {
+			if ev.Event != "" {
+				buf = append(append(append(buf, "event: "...), ev.Event...), '\n')
+				if ev.Event == "image_generation.completed" || ev.Event == "image_edit.completed" {
+					images++
+				}
+			}
+			buf = append(buf, "data: "...)
+			buf = append(buf, ev.Data...)
+			buf = append(buf, '\n', '\n')
 		}
-		buf = append(buf, "data: "...)
-		buf = append(buf, ev.Data...)
-		buf = append(buf, '\n', '\n')
 		if _, err := c.Write(buf); err != nil {
 			clientGone = true
 			forceClose(up)
@@ -559,8 +589,24 @@ func (k *call) relayStream(ctx context.Context, ad adaptors.Adaptor, req *adapto
 	if ctx.Err() != nil {
 		clientGone = true
 	}
-	chat := chatStream(k.mode)
-	if streamErr != nil && !clientGone {
+	chat := chatStream(k.mode) && k.dialect == nil
+	if k.dialect != nil {
+		if usage == nil {
+			usage = &adaptors.Usage{PromptTokens: k.prompt, CompletionTokens: (textBytes + 3) / 4}
+			usage.TotalTokens = usage.PromptTokens + usage.CompletionTokens
+		}
+		if !clientGone {
+			var fe error
+			if streamErr != nil {
+				var se *schema.Error
+				if !errors.As(streamErr, &se) {
+					se = apiError(http.StatusBadGateway, typeUpstream, "stream_interrupted", "upstream stream ended unexpectedly")
+				}
+				fe = se
+			}
+			_, _ = c.Write(k.dialect.finish(buf[:0], usage, fe))
+		}
+	} else if streamErr != nil && !clientGone {
 		var se *schema.Error
 		if !errors.As(streamErr, &se) {
 			se = apiError(http.StatusBadGateway, typeUpstream, "stream_interrupted", "upstream stream ended unexpectedly")

@@ -207,6 +207,8 @@ func (s *Server) routes() {
 	v1.POST("/moderations", s.relay(adaptors.ModeModerations))
 	v1.POST("/rerank", s.relay(adaptors.ModeRerank))
 	v1.POST("/responses", s.relay(adaptors.ModeResponses))
+	v1.POST("/messages", s.native(s.convertAnthropic))
+	h.POST("/v1beta/models/*action", s.native(s.convertGemini))
 	v1.GET("/models", s.listModels)
 	v1.GET("/models/:model", s.getModel)
 	for _, prefix := range []string{"/dashboard", "/v1/dashboard"} {
