@@ -118,7 +118,7 @@ func New(cfg Config, deps Deps) (*Server, error) {
 		return nil, err
 	}
 	opts := []config.Option{
-		server.WithMaxRequestBodySize(cfg.MaxBodyBytes),
+		server.WithMaxRequestBodySize(2 * max(cfg.MaxBodyBytes, apiBodyBytes)), // bodyLimitMW answers up to here
 		server.WithSenseClientDisconnection(true),
 		server.WithDisablePrintRoute(true),
 		server.WithExitWaitTime(time.Second),
@@ -184,7 +184,7 @@ func (s *Server) newRequestID() string {
 
 func (s *Server) routes() {
 	h := s.h
-	h.Use(s.recoverMW, corsMW, s.limits.middleware)
+	h.Use(s.recoverMW, corsMW, s.limits.middleware, s.bodyLimitMW)
 	h.GET("/healthz", func(_ context.Context, c *app.RequestContext) { c.String(http.StatusOK, "ok") })
 	h.GET("/readyz", func(_ context.Context, c *app.RequestContext) {
 		if s.deps.Ready != nil && !s.deps.Ready() {

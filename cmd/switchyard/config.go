@@ -15,12 +15,13 @@ import (
 // an environment variable SWITCHYARD_<NAME>; precedence is defaults, then
 // environment, then flags. Secrets are never printed.
 type Config struct {
-	Listen   string        `flag:"listen" help:"HTTP address to serve on"`
-	Data     string        `flag:"data" help:"data directory (state, local Raft log, outbox)"`
-	NodeID   string        `flag:"node-id" help:"this node's id (unique in a cluster; fixed once data exists)"`
-	LogLevel string        `flag:"log-level" help:"debug, info, warn or error"`
-	Drain    time.Duration `flag:"drain-timeout" help:"how long SIGTERM waits for in-flight requests and streams"`
-	PProf    bool          `flag:"pprof" help:"serve /debug/pprof/ (profiling; keep off in production)"`
+	Listen    string        `flag:"listen" help:"HTTP address to serve on"`
+	Data      string        `flag:"data" help:"data directory (state, local Raft log, outbox)"`
+	NodeID    string        `flag:"node-id" help:"this node's id (unique in a cluster; fixed once data exists)"`
+	LogLevel  string        `flag:"log-level" help:"debug, info, warn or error"`
+	Drain     time.Duration `flag:"drain-timeout" help:"how long SIGTERM waits for in-flight requests and streams"`
+	PProf     bool          `flag:"pprof" help:"serve /debug/pprof/ (profiling; keep off in production)"`
+	MaxBodyMB int           `flag:"max-body-mb" help:"largest relay request body in MiB (images and audio uploads, base64 images); larger ones get 413"`
 	// Per-address limits (0 disables one); per node.
 	APIRateLimit      int `flag:"api-rate-limit" help:"requests per client address per 180 s on /api and /dashboard (root access tokens exempt; 0: no limit)"`
 	WebRateLimit      int `flag:"web-rate-limit" help:"requests per client address per 180 s on the web UI (0: no limit)"`
@@ -40,7 +41,7 @@ type Config struct {
 
 func defaultConfig() Config {
 	return Config{Listen: ":3000", Data: "./data", NodeID: "node1", LogLevel: "info", Drain: 60 * time.Second,
-		APIRateLimit: 480, WebRateLimit: 240, CriticalRateLimit: 20}
+		APIRateLimit: 480, WebRateLimit: 240, CriticalRateLimit: 20, MaxBodyMB: 64}
 }
 
 func envName(f reflect.StructField) string {
@@ -101,9 +102,9 @@ func (c Config) validate() error {
 	for _, l := range []struct {
 		name string
 		v    int
-	}{{"--api-rate-limit", c.APIRateLimit}, {"--web-rate-limit", c.WebRateLimit}, {"--critical-rate-limit", c.CriticalRateLimit}} {
+	}{{"--api-rate-limit", c.APIRateLimit}, {"--web-rate-limit", c.WebRateLimit}, {"--critical-rate-limit", c.CriticalRateLimit}, {"--max-body-mb", c.MaxBodyMB}} {
 		if l.v < 0 {
-			return fmt.Errorf("%s must be 0 (no limit) or more", l.name)
+			return fmt.Errorf("%s must not be negative", l.name)
 		}
 	}
 	if c.RaftAddr == "" {

@@ -178,6 +178,7 @@ func startNode(cfg Config, listener net.Listener, log *slog.Logger, out io.Write
 	}
 	n.http, err = transport.New(transport.Config{
 		Listen: cfg.Listen, Listener: listener, DrainTimeout: cfg.Drain, Node: cfg.NodeID, PProf: cfg.PProf, Logger: log,
+		MaxBodyBytes: cfg.MaxBodyMB << 20,
 		Limits: &transport.Limits{
 			API:      transport.RateLimit{Count: cfg.APIRateLimit, Per: 180 * time.Second},
 			Web:      transport.RateLimit{Count: cfg.WebRateLimit, Per: 180 * time.Second},
