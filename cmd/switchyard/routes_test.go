@@ -224,6 +224,11 @@ func TestOpenAIRoutesPlainHTTP(t *testing.T) {
 		}
 		used += want
 	}
+	// An unknown /v1 path: One API's 404 envelope.
+	if resp, body := g.post("/v1/no/such/route", key, `{}`); resp.StatusCode != 404 ||
+		!strings.Contains(string(body), `"code":"not_found"`) || !strings.Contains(string(body), "Invalid URL (POST /v1/no/such/route)") {
+		t.Fatalf("unknown path: %d %s", resp.StatusCode, body)
+	}
 	// Bad bodies get the OpenAI envelope.
 	for path, bad := range map[string]string{"/v1/audio/transcriptions": `{"model":"whisper-1"}`, "/v1/images/generations": `{"model":`} {
 		if resp, body := g.post(path, key, bad); resp.StatusCode != 400 || !strings.Contains(string(body), `"error"`) {
