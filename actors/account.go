@@ -462,6 +462,10 @@ func (a *Accounts) Reserve(ctx context.Context, r Reserve) (Reservation, error) 
 			return rep.res, rep.err
 		}
 		if asked {
+			// The actor handed this request the lease request and holds
+			// the others back until it is done: say it is done, or they
+			// wait forever.
+			a.sys.Root.Send(a.pid(r.Token.UserID), &leaseDone{})
 			return Reservation{}, ErrInsufficientQuota
 		}
 		asked = true
@@ -590,7 +594,8 @@ func (a *Accounts) idleCheck(now time.Time, after time.Duration) *idleCheck {
 
 // release proposes the LeaseRelease commands of one account's leases.
 func (a *Accounts) release(uid int64, user bool, tokens []int64) error {
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	// Short: the account's requests wait for the release.
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
 	defer cancel()
 	var cmds []*storage.LeaseRelease
 	if user {

@@ -93,6 +93,13 @@ func startProcWith(t *testing.T, dir, addr string, args, env []string) *proc {
 			_ = cmd.Process.Kill()
 			<-p.exit
 		}
+		if t.Failed() {
+			out := p.out.String()
+			if len(out) > 20000 {
+				out = "…" + out[len(out)-20000:]
+			}
+			t.Logf("output of the gateway on %s:\n%s", addr, out)
+		}
 	})
 	waitFor(t, 60*time.Second, "process healthy", func() bool {
 		resp, err := http.Get(p.base + "/healthz")
