@@ -22,15 +22,19 @@ const apiBodyBytes = 4 << 20
 // somewhat too much gets this answer; beyond that the connection is
 // closed.
 func (s *Server) bodyLimitMW(ctx context.Context, c *app.RequestContext) {
+	n := c.Request.Header.ContentLength()
+	if n < 0 { // chunked: the body is read by now
+		n = len(c.Request.Body())
+	}
+	if n <= min(s.cfg.MaxBodyBytes, apiBodyBytes) { // within every limit: the usual case
+		c.Next(ctx)
+		return
+	}
 	p := string(c.Request.URI().Path())
 	limit := s.cfg.MaxBodyBytes
 	isAPI := strings.HasPrefix(p, "/api/")
 	if isAPI {
 		limit = apiBodyBytes
-	}
-	n := c.Request.Header.ContentLength()
-	if n < 0 { // chunked: the body is read by now
-		n = len(c.Request.Body())
 	}
 	if n <= limit {
 		c.Next(ctx)

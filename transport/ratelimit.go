@@ -1,6 +1,7 @@
 package transport
 
 import (
+	"bytes"
 	"context"
 	"math"
 	"net/http"
@@ -123,6 +124,10 @@ var criticalPaths = []string{
 	"/api/verification", "/api/oauth/", "/api/user/topup", "/api/user/pay",
 }
 
+// relayPrefixes are the relay's paths: limited per token and user, not per
+// address.
+var relayPrefixes = [][]byte{[]byte("/v1/"), []byte("/v1beta/")}
+
 // limiter applies Limits by path.
 type limiter struct {
 	api, web, critical *window
@@ -132,9 +137,16 @@ type limiter struct {
 }
 
 func (l *limiter) middleware(ctx context.Context, c *app.RequestContext) {
-	p := string(c.Request.URI().Path())
-	now := time.Now()
-	ip := clientAddr(c).String()
+	path := c.Request.URI().Path()
+	// The relay (the hot path) is passed through first, without a copy of
+	// the path.
+	for _, pre := range relayPrefixes {
+		if bytes.HasPrefix(path, pre) {
+			c.Next(ctx)
+			return
+		}
+	}
+	p := string(path)
 	deny := func(wait time.Duration, api bool) {
 		c.Response.Header.Set("Retry-After", retryAfter(wait))
 		if api {
@@ -146,10 +158,10 @@ func (l *limiter) middleware(ctx context.Context, c *app.RequestContext) {
 		c.AbortWithStatus(http.StatusTooManyRequests)
 	}
 	switch {
-	case strings.HasPrefix(p, "/v1/") || p == "/v1" || strings.HasPrefix(p, "/v1beta/") ||
-		p == "/healthz" || p == "/readyz" || p == "/metrics" || strings.HasPrefix(p, "/debug/"):
+	case p == "/v1" || p == "/healthz" || p == "/readyz" || p == "/metrics" || strings.HasPrefix(p, "/debug/"):
 		// The relay is limited per token and user; probes are not limited.
 	case strings.HasPrefix(p, "/api/") || p == "/api" || strings.HasPrefix(p, "/dashboard/"):
+		now, ip := time.Now(), clientAddr(c).String()
 		if l.rootAccess != nil {
 			if auth := string(c.Request.Header.Peek("Authorization")); auth != "" &&
 				l.rootAccess(strings.TrimPrefix(auth, "Bearer ")) {
@@ -170,7 +182,7 @@ func (l *limiter) middleware(ctx context.Context, c *app.RequestContext) {
 			}
 		}
 	default:
-		if ok, wait := l.web.allow(ip, now); !ok {
+		if ok, wait := l.web.allow(clientAddr(c).String(), time.Now()); !ok {
 			deny(wait, false)
 			return
 		}
