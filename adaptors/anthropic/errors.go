@@ -4,6 +4,7 @@ import (
 	"errors"
 	"net/http"
 
+	"switchyard/adaptors/internal/openaiwire"
 	"switchyard/adaptors/schema"
 )
 
@@ -80,7 +81,7 @@ type errorDetail struct {
 // clients read the type from the body and the retry policy from the
 // status). Safe for concurrent use.
 func ErrorBody(status int, message string) []byte {
-	return marshal(errorEnvelope{
+	return openaiwire.Marshal(errorEnvelope{
 		Type:  "error",
 		Error: errorDetail{Type: errorType(status), Message: message},
 	})

@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"strings"
+
+	"switchyard/adaptors/internal/openaiwire"
 )
 
 // Inbound is a Messages API request converted to the canonical schema.
@@ -142,11 +144,11 @@ func effortForBudget(budget int) string {
 // the request uses something no OpenAI channel can serve (server tools,
 // file_id sources).
 func InboundRequest(body []byte) (*Inbound, error) {
-	if !isObject(body) {
+	if !openaiwire.IsObject(body) {
 		return nil, badRequest("body must be a json object")
 	}
 	var req messagesRequest
-	if err := jsonAPI.Unmarshal(body, &req); err != nil {
+	if err := openaiwire.API.Unmarshal(body, &req); err != nil {
 		return nil, badRequest("malformed json: %v", err)
 	}
 	if req.Model == "" {
@@ -158,7 +160,7 @@ func InboundRequest(body []byte) (*Inbound, error) {
 	if *req.MaxTokens < 1 {
 		return nil, badRequest("max_tokens: must be at least 1")
 	}
-	out := chatRequest{
+	out := openaiwire.ChatRequest{
 		Model:       req.Model,
 		MaxTokens:   *req.MaxTokens,
 		Temperature: req.Temperature,
@@ -167,7 +169,7 @@ func InboundRequest(body []byte) (*Inbound, error) {
 		Stream:      req.Stream,
 	}
 	if req.Stream {
-		out.StreamOptions = &streamOptions{IncludeUsage: true}
+		out.StreamOptions = &openaiwire.StreamOptions{IncludeUsage: true}
 	}
 	system, err := systemMessage(req.System)
 	if err != nil {
@@ -191,18 +193,18 @@ func InboundRequest(body []byte) (*Inbound, error) {
 		return nil, err
 	}
 	if oc := req.OutputConfig; oc != nil && oc.Format != nil {
-		if oc.Format.Type != "json_schema" || !isObject(oc.Format.Schema) {
+		if oc.Format.Type != "json_schema" || !openaiwire.IsObject(oc.Format.Schema) {
 			return nil, badRequest("output_config.format: only type json_schema with a schema object is supported")
 		}
-		out.ResponseFormat = &responseFormat{
+		out.ResponseFormat = &openaiwire.ResponseFormat{
 			Type:       "json_schema",
-			JSONSchema: &jsonSchema{Name: "output", Schema: oc.Format.Schema},
+			JSONSchema: &openaiwire.JSONSchema{Name: "output", Schema: oc.Format.Schema},
 		}
 	}
 	if req.Metadata != nil {
 		out.User = req.Metadata.UserID
 	}
-	return &Inbound{Model: req.Model, Stream: req.Stream, OpenAI: marshal(&out)}, nil
+	return &Inbound{Model: req.Model, Stream: req.Stream, OpenAI: openaiwire.Marshal(&out)}, nil
 }
 
 // badRequest builds an error wrapping ErrBadRequest.
@@ -212,8 +214,8 @@ func badRequest(format string, args ...any) error {
 
 // systemMessage converts the system prompt (a string or an array of text
 // blocks, joined with "\n"); nil when there is none.
-func systemMessage(raw json.RawMessage) (*chatMessage, error) {
-	if !isPresent(raw) {
+func systemMessage(raw json.RawMessage) (*openaiwire.ChatMessage, error) {
+	if !openaiwire.IsPresent(raw) {
 		return nil, nil
 	}
 	text, err := textOf(raw, "system")
@@ -223,7 +225,7 @@ func systemMessage(raw json.RawMessage) (*chatMessage, error) {
 	if text == "" {
 		return nil, nil
 	}
-	return &chatMessage{Role: "system", Content: text}, nil
+	return &openaiwire.ChatMessage{Role: "system", Content: text}, nil
 }
 
 // textOf reads a string, or an array of text blocks joined with "\n"
@@ -256,31 +258,31 @@ func decodeBlocks(raw json.RawMessage, where string) ([]blockIn, error) {
 	if len(raw) == 0 || raw[0] != '[' {
 		return nil, badRequest("%s: expected a string or an array of content blocks", where)
 	}
-	if err := jsonAPI.Unmarshal(raw, &blocks); err != nil {
+	if err := openaiwire.API.Unmarshal(raw, &blocks); err != nil {
 		return nil, badRequest("%s: %v", where, err)
 	}
 	return blocks, nil
 }
 
 // convertMessages converts the conversation turns.
-func convertMessages(raw json.RawMessage) ([]chatMessage, error) {
-	if !isPresent(raw) {
+func convertMessages(raw json.RawMessage) ([]openaiwire.ChatMessage, error) {
+	if !openaiwire.IsPresent(raw) {
 		return nil, badRequest("messages: field required")
 	}
 	var msgs []messageIn
 	if raw[0] != '[' {
 		return nil, badRequest("messages: expected an array")
 	}
-	if err := jsonAPI.Unmarshal(raw, &msgs); err != nil {
+	if err := openaiwire.API.Unmarshal(raw, &msgs); err != nil {
 		return nil, badRequest("messages: %v", err)
 	}
 	if len(msgs) == 0 {
 		return nil, badRequest("messages: at least one message is required")
 	}
-	var out []chatMessage
+	var out []openaiwire.ChatMessage
 	for i, m := range msgs {
 		where := fmt.Sprintf("messages.%d", i)
-		if !isPresent(m.Content) {
+		if !openaiwire.IsPresent(m.Content) {
 			return nil, badRequest("%s.content: field required", where)
 		}
 		var err error
@@ -302,20 +304,20 @@ func convertMessages(raw json.RawMessage) ([]chatMessage, error) {
 // appendUser converts a user turn: its tool results first (OpenAI wants
 // tool messages right after the assistant message that called the tools),
 // then the rest of the turn as one user message.
-func appendUser(out []chatMessage, raw json.RawMessage, where string) ([]chatMessage, error) {
+func appendUser(out []openaiwire.ChatMessage, raw json.RawMessage, where string) ([]openaiwire.ChatMessage, error) {
 	if raw[0] == '"' {
 		var s string
 		if err := json.Unmarshal(raw, &s); err != nil {
 			return nil, badRequest("%s.content: %v", where, err)
 		}
-		return append(out, chatMessage{Role: "user", Content: s}), nil
+		return append(out, openaiwire.ChatMessage{Role: "user", Content: s}), nil
 	}
 	blocks, err := decodeBlocks(raw, where+".content")
 	if err != nil {
 		return nil, err
 	}
 	before := len(out)
-	var parts, toolImages []contentPart
+	var parts, toolImages []openaiwire.ContentPart
 	for j, b := range blocks {
 		bw := fmt.Sprintf("%s.content.%d", where, j)
 		switch b.Type {
@@ -327,7 +329,7 @@ func appendUser(out []chatMessage, raw json.RawMessage, where string) ([]chatMes
 			if err != nil {
 				return nil, err
 			}
-			out = append(out, chatMessage{Role: "tool", Content: text, ToolCallID: b.ToolUseID})
+			out = append(out, openaiwire.ChatMessage{Role: "tool", Content: text, ToolCallID: b.ToolUseID})
 			toolImages = append(toolImages, images...)
 		case "tool_use", "thinking", "redacted_thinking":
 			return nil, badRequest("%s: %s blocks are only allowed in assistant messages", bw, b.Type)
@@ -340,10 +342,10 @@ func appendUser(out []chatMessage, raw json.RawMessage, where string) ([]chatMes
 		}
 	}
 	if len(toolImages) > 0 {
-		out = append(out, chatMessage{Role: "user", Content: toolImages})
+		out = append(out, openaiwire.ChatMessage{Role: "user", Content: toolImages})
 	}
 	if len(parts) > 0 {
-		out = append(out, chatMessage{Role: "user", Content: partsContent(parts)})
+		out = append(out, openaiwire.ChatMessage{Role: "user", Content: partsContent(parts)})
 	}
 	if len(out) == before {
 		return nil, badRequest("%s.content: a user message needs at least one non-empty block", where)
@@ -353,20 +355,20 @@ func appendUser(out []chatMessage, raw json.RawMessage, where string) ([]chatMes
 
 // appendAssistant converts an assistant turn: text becomes content,
 // tool_use blocks become tool_calls, thinking is dropped.
-func appendAssistant(out []chatMessage, raw json.RawMessage, where string) ([]chatMessage, error) {
+func appendAssistant(out []openaiwire.ChatMessage, raw json.RawMessage, where string) ([]openaiwire.ChatMessage, error) {
 	if raw[0] == '"' {
 		var s string
 		if err := json.Unmarshal(raw, &s); err != nil {
 			return nil, badRequest("%s.content: %v", where, err)
 		}
-		return append(out, chatMessage{Role: "assistant", Content: s}), nil
+		return append(out, openaiwire.ChatMessage{Role: "assistant", Content: s}), nil
 	}
 	blocks, err := decodeBlocks(raw, where+".content")
 	if err != nil {
 		return nil, err
 	}
 	var texts []string
-	var calls []toolCall
+	var calls []openaiwire.ToolCall
 	for j, b := range blocks {
 		bw := fmt.Sprintf("%s.content.%d", where, j)
 		switch b.Type {
@@ -379,21 +381,21 @@ func appendAssistant(out []chatMessage, raw json.RawMessage, where string) ([]ch
 				return nil, badRequest("%s: tool_use blocks need an id and a name", bw)
 			}
 			args := "{}"
-			if isPresent(b.Input) {
+			if openaiwire.IsPresent(b.Input) {
 				var buf bytes.Buffer
 				if err := json.Compact(&buf, b.Input); err != nil {
 					return nil, badRequest("%s.input: %v", bw, err)
 				}
 				args = buf.String()
 			}
-			calls = append(calls, toolCall{ID: b.ID, Type: "function", Function: functionCall{Name: b.Name, Arguments: args}})
+			calls = append(calls, openaiwire.ToolCall{ID: b.ID, Type: "function", Function: openaiwire.FunctionCall{Name: b.Name, Arguments: args}})
 		case "thinking", "redacted_thinking":
 			// Earlier reasoning is not input to an OpenAI model.
 		default:
 			return nil, badRequest("%s: unsupported block type %q in an assistant message", bw, b.Type)
 		}
 	}
-	msg := chatMessage{Role: "assistant", ToolCalls: calls}
+	msg := openaiwire.ChatMessage{Role: "assistant", ToolCalls: calls}
 	switch {
 	case len(texts) > 0:
 		msg.Content = strings.Join(texts, "\n")
@@ -404,19 +406,19 @@ func appendAssistant(out []chatMessage, raw json.RawMessage, where string) ([]ch
 }
 
 // contentParts converts a user content block (text, image, document).
-func contentParts(b blockIn, where string) ([]contentPart, error) {
+func contentParts(b blockIn, where string) ([]openaiwire.ContentPart, error) {
 	switch b.Type {
 	case "text":
 		if b.Text == "" {
 			return nil, nil
 		}
-		return []contentPart{{Type: "text", Text: b.Text}}, nil
+		return []openaiwire.ContentPart{{Type: "text", Text: b.Text}}, nil
 	case "image":
 		url, err := imageSource(b.Source, where)
 		if err != nil {
 			return nil, err
 		}
-		return []contentPart{{Type: "image_url", ImageURL: &imageURL{URL: url}}}, nil
+		return []openaiwire.ContentPart{{Type: "image_url", ImageURL: &openaiwire.ImageURL{URL: url}}}, nil
 	case "document":
 		return documentParts(b, where)
 	}
@@ -447,7 +449,7 @@ func imageSource(s *sourceIn, where string) (string, error) {
 // documentParts converts a document block: base64 PDFs become OpenAI file
 // parts, plain-text and content-block documents become their text and
 // images. URL documents are refused because OpenAI file parts take no URL.
-func documentParts(b blockIn, where string) ([]contentPart, error) {
+func documentParts(b blockIn, where string) ([]openaiwire.ContentPart, error) {
 	s := b.Source
 	if s == nil {
 		return nil, badRequest("%s.source: field required", where)
@@ -465,25 +467,25 @@ func documentParts(b blockIn, where string) ([]contentPart, error) {
 		if name == "" {
 			name = "document.pdf"
 		}
-		return []contentPart{{Type: "file", File: &filePart{FileData: "data:" + mt + ";base64," + s.Data, Filename: name}}}, nil
+		return []openaiwire.ContentPart{{Type: "file", File: &openaiwire.FilePart{FileData: "data:" + mt + ";base64," + s.Data, Filename: name}}}, nil
 	case "text":
 		if s.Data == "" {
 			return nil, nil
 		}
-		return []contentPart{{Type: "text", Text: s.Data}}, nil
+		return []openaiwire.ContentPart{{Type: "text", Text: s.Data}}, nil
 	case "content":
-		if isPresent(s.Content) && s.Content[0] == '"' {
+		if openaiwire.IsPresent(s.Content) && s.Content[0] == '"' {
 			var text string
 			if err := json.Unmarshal(s.Content, &text); err != nil {
 				return nil, badRequest("%s.source.content: %v", where, err)
 			}
-			return []contentPart{{Type: "text", Text: text}}, nil
+			return []openaiwire.ContentPart{{Type: "text", Text: text}}, nil
 		}
 		blocks, err := decodeBlocks(s.Content, where+".source.content")
 		if err != nil {
 			return nil, err
 		}
-		var parts []contentPart
+		var parts []openaiwire.ContentPart
 		for i, inner := range blocks {
 			if inner.Type != "text" && inner.Type != "image" {
 				return nil, badRequest("%s.source.content.%d: expected a text or image block", where, i)
@@ -502,8 +504,8 @@ func documentParts(b blockIn, where string) ([]contentPart, error) {
 // toolResultContent converts a tool_result's content: a string, or text
 // (joined with "\n") and image blocks. OpenAI tool messages carry text
 // only, so images are returned separately for a following user message.
-func toolResultContent(raw json.RawMessage, where string) (string, []contentPart, error) {
-	if !isPresent(raw) {
+func toolResultContent(raw json.RawMessage, where string) (string, []openaiwire.ContentPart, error) {
+	if !openaiwire.IsPresent(raw) {
 		return "", nil, nil
 	}
 	if raw[0] == '"' {
@@ -518,7 +520,7 @@ func toolResultContent(raw json.RawMessage, where string) (string, []contentPart
 		return "", nil, err
 	}
 	var texts []string
-	var images []contentPart
+	var images []openaiwire.ContentPart
 	for i, b := range blocks {
 		bw := fmt.Sprintf("%s.%d", where, i)
 		switch b.Type {
@@ -545,7 +547,7 @@ func toolResultContent(raw json.RawMessage, where string) (string, []contentPart
 
 // partsContent returns the content for a user message: a string when all
 // parts are text, the parts otherwise.
-func partsContent(parts []contentPart) any {
+func partsContent(parts []openaiwire.ContentPart) any {
 	texts := make([]string, 0, len(parts))
 	for _, p := range parts {
 		if p.Type != "text" {
@@ -560,8 +562,8 @@ func partsContent(parts []contentPart) any {
 // (web search, code execution, bash, …; any type other than "custom") run
 // on Anthropic's side and no OpenAI channel can run them, so they are
 // refused rather than silently dropped.
-func convertTools(tools []toolIn) ([]chatTool, error) {
-	var out []chatTool
+func convertTools(tools []toolIn) ([]openaiwire.ChatTool, error) {
+	var out []openaiwire.ChatTool
 	for i, t := range tools {
 		if t.Type != "" && t.Type != "custom" {
 			return nil, badRequest("tools.%d: server tool type %q is not supported by this gateway", i, t.Type)
@@ -570,12 +572,12 @@ func convertTools(tools []toolIn) ([]chatTool, error) {
 			return nil, badRequest("tools.%d.name: field required", i)
 		}
 		params := t.InputSchema
-		if !isObject(params) {
+		if !openaiwire.IsObject(params) {
 			params = json.RawMessage(`{"type":"object","properties":{}}`)
 		}
-		out = append(out, chatTool{
+		out = append(out, openaiwire.ChatTool{
 			Type:     "function",
-			Function: functionDecl{Name: t.Name, Description: t.Description, Parameters: params, Strict: t.Strict},
+			Function: openaiwire.FunctionDecl{Name: t.Name, Description: t.Description, Parameters: params, Strict: t.Strict},
 		})
 	}
 	return out, nil
@@ -584,7 +586,7 @@ func convertTools(tools []toolIn) ([]chatTool, error) {
 // convertToolChoice maps tool_choice: auto → "auto", any → "required",
 // tool → the named function, none → "none"; disable_parallel_tool_use
 // becomes parallel_tool_calls: false.
-func convertToolChoice(tc *toolChoiceIn, out *chatRequest) error {
+func convertToolChoice(tc *toolChoiceIn, out *openaiwire.ChatRequest) error {
 	if tc == nil {
 		return nil
 	}
@@ -599,7 +601,7 @@ func convertToolChoice(tc *toolChoiceIn, out *chatRequest) error {
 		if tc.Name == "" {
 			return badRequest("tool_choice.name: field required")
 		}
-		var named namedToolChoice
+		var named openaiwire.NamedToolChoice
 		named.Type = "function"
 		named.Function.Name = tc.Name
 		out.ToolChoice = named
@@ -616,7 +618,7 @@ func convertToolChoice(tc *toolChoiceIn, out *chatRequest) error {
 // convertReasoning maps thinking and output_config.effort to
 // reasoning_effort. An explicit effort wins over a thinking budget;
 // Anthropic's "xhigh" and "max" are "high", OpenAI's top level.
-func convertReasoning(req *messagesRequest, out *chatRequest) error {
+func convertReasoning(req *messagesRequest, out *openaiwire.ChatRequest) error {
 	if th := req.Thinking; th != nil {
 		switch th.Type {
 		case "enabled":

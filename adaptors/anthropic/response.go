@@ -8,6 +8,7 @@ import (
 	"strconv"
 
 	"switchyard/adaptors"
+	"switchyard/adaptors/internal/openaiwire"
 )
 
 // messageOut is Anthropic's Message object, members in the order
@@ -84,14 +85,14 @@ func fallbackID(b []byte) string {
 // carries an "error" member, fails with adaptors.ErrInvalidResponse.
 // Safe for concurrent use.
 func OutboundResponse(openaiBody []byte, model string) ([]byte, *adaptors.Usage, error) {
-	if !isObject(openaiBody) {
+	if !openaiwire.IsObject(openaiBody) {
 		return nil, nil, fmt.Errorf("anthropic: %w: not a json object", adaptors.ErrInvalidResponse)
 	}
-	var w completionWire
-	if err := decodeLenient(openaiBody, &w); err != nil {
+	var w openaiwire.Completion
+	if err := openaiwire.DecodeLenient(openaiBody, &w); err != nil {
 		return nil, nil, fmt.Errorf("anthropic: %w: %v", adaptors.ErrInvalidResponse, err)
 	}
-	if isPresent(w.Error) {
+	if openaiwire.IsPresent(w.Error) {
 		return nil, nil, fmt.Errorf("anthropic: %w: upstream error: %s", adaptors.ErrInvalidResponse, w.Error)
 	}
 	id := w.ID
@@ -105,29 +106,29 @@ func OutboundResponse(openaiBody []byte, model string) ([]byte, *adaptors.Usage,
 		Model:   model,
 		Content: []blockOut{},
 	}
-	usage := w.Usage.usage()
+	usage := w.Usage.ToUsage()
 	msg.Usage = anthropicUsage(usage)
 	finish, matched, seq := "", false, ""
 	if len(w.Choices) > 0 {
 		c := &w.Choices[0]
-		if r := c.Message.reasoning(); r != "" {
+		if r := c.Message.ReasoningText(); r != "" {
 			msg.Content = append(msg.Content, thinkingBlock(r))
 		}
-		if t := c.Message.text(); t != "" {
+		if t := c.Message.Text(); t != "" {
 			msg.Content = append(msg.Content, textBlock(t))
 		}
 		for i, tc := range c.Message.ToolCalls {
-			msg.Content = append(msg.Content, toolUseBlock(toolUseID(tc.ID, msg.ID, i), tc.Function.Name, jsonObjectOrEmpty(tc.Function.Arguments)))
+			msg.Content = append(msg.Content, toolUseBlock(toolUseID(tc.ID, msg.ID, i), tc.Function.Name, openaiwire.ObjectOrEmpty(tc.Function.Arguments)))
 		}
 		if c.FinishReason != nil {
 			finish = *c.FinishReason
 		}
-		seq, matched = c.stopSequence()
+		seq, matched = c.StopSequence()
 	}
 	reason := stopReason(finish, matched, len(w.Choices) > 0 && len(w.Choices[0].Message.ToolCalls) > 0)
 	msg.StopReason = &reason
 	if reason == stopStopSequence {
 		msg.StopSequence = &seq
 	}
-	return marshal(&msg), usage, nil
+	return openaiwire.Marshal(&msg), usage, nil
 }

@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"switchyard/adaptors"
+	"switchyard/adaptors/internal/openaiwire"
 )
 
 // Event is one server-sent event for an Anthropic client: the transport
@@ -161,21 +162,21 @@ func (e *StreamEncoder) Chunk(data []byte) ([]Event, error) {
 	if e.done || string(bytes.TrimSpace(data)) == "[DONE]" {
 		return nil, nil
 	}
-	if !isObject(data) {
+	if !openaiwire.IsObject(data) {
 		return nil, fmt.Errorf("anthropic: %w: stream chunk is not a json object", adaptors.ErrInvalidResponse)
 	}
-	var c chunkWire
-	if err := decodeLenient(data, &c); err != nil {
+	var c openaiwire.Chunk
+	if err := openaiwire.DecodeLenient(data, &c); err != nil {
 		return nil, fmt.Errorf("anthropic: %w: stream chunk: %v", adaptors.ErrInvalidResponse, err)
 	}
-	if isPresent(c.Error) {
+	if openaiwire.IsPresent(c.Error) {
 		return nil, fmt.Errorf("anthropic: %w: upstream error in stream: %s", adaptors.ErrInvalidResponse, c.Error)
 	}
 	var evs []Event
 	if !e.started {
 		evs = e.start(c.ID, data)
 	}
-	if u := c.Usage.usage(); u != nil {
+	if u := c.Usage.ToUsage(); u != nil {
 		e.usage = u
 	}
 	for i := range c.Choices {
@@ -183,10 +184,10 @@ func (e *StreamEncoder) Chunk(data []byte) ([]Event, error) {
 		if ch.Index != 0 {
 			continue
 		}
-		if r := ch.Delta.reasoning(); r != "" {
+		if r := ch.Delta.ReasoningText(); r != "" {
 			evs = e.addText(evs, kindThinking, r)
 		}
-		if t := ch.Delta.text(); t != "" {
+		if t := ch.Delta.Text(); t != "" {
 			evs = e.addText(evs, kindText, t)
 		}
 		for j := range ch.Delta.ToolCalls {
@@ -194,7 +195,7 @@ func (e *StreamEncoder) Chunk(data []byte) ([]Event, error) {
 		}
 		if ch.FinishReason != nil && *ch.FinishReason != "" {
 			e.finish = *ch.FinishReason
-			e.sequence, e.matched = ch.stopSequence()
+			e.sequence, e.matched = ch.StopSequence()
 		}
 	}
 	return evs, nil
@@ -255,7 +256,7 @@ func (e *StreamEncoder) Finish(usage *adaptors.Usage, streamErr error) []Event {
 		md.Delta.StopSequence = &seq
 	}
 	return append(evs,
-		Event{Name: EventMessageDelta, Data: marshal(&md)},
+		Event{Name: EventMessageDelta, Data: openaiwire.Marshal(&md)},
 		Event{Name: EventMessageStop, Data: messageStopData})
 }
 
@@ -275,7 +276,7 @@ func (e *StreamEncoder) start(id string, seed []byte) []Event {
 		Content: []blockOut{},
 		Usage:   usageOut{InputTokens: e.inputTokens, OutputTokens: 1},
 	}}
-	return []Event{{Name: EventMessageStart, Data: marshal(&ev)}, {Name: EventPing, Data: pingData}}
+	return []Event{{Name: EventMessageStart, Data: openaiwire.Marshal(&ev)}, {Name: EventPing, Data: pingData}}
 }
 
 // addText streams text or reasoning into the open block of its kind, or
@@ -302,7 +303,7 @@ func (e *StreamEncoder) addText(evs []Event, kind blockKind, s string) []Event {
 // later ones are held back. A fragment whose id differs from the call
 // already at its index starts a new call (some upstreams send every call
 // with index 0).
-func (e *StreamEncoder) addTool(evs []Event, tc *toolCallWire) []Event {
+func (e *StreamEncoder) addTool(evs []Event, tc *openaiwire.ToolCallDelta) []Event {
 	st := e.tools[tc.Index]
 	if st == nil || (tc.ID != "" && st.id != "" && tc.ID != st.id) {
 		st = &toolState{}
@@ -356,7 +357,7 @@ func (e *StreamEncoder) emitStart(evs []Event, kind blockKind, b blockOut) []Eve
 	ev := blockStartEvent{Type: EventContentBlockStart, Index: e.next, ContentBlock: b}
 	e.next++
 	e.open = kind
-	return append(evs, Event{Name: EventContentBlockStart, Data: marshal(&ev)})
+	return append(evs, Event{Name: EventContentBlockStart, Data: openaiwire.Marshal(&ev)})
 }
 
 // delta emits a delta of the open block.
@@ -370,7 +371,7 @@ func (e *StreamEncoder) delta(kind blockKind, s string) Event {
 	default:
 		ev.Delta = deltaOut{Type: "input_json_delta", PartialJSON: &s}
 	}
-	return Event{Name: EventContentBlockDelta, Data: marshal(&ev)}
+	return Event{Name: EventContentBlockDelta, Data: openaiwire.Marshal(&ev)}
 }
 
 // closeOpen closes the open block, if any.
@@ -379,5 +380,5 @@ func (e *StreamEncoder) closeOpen(evs []Event) []Event {
 		return evs
 	}
 	e.open = 0
-	return append(evs, Event{Name: EventContentBlockStop, Data: marshal(&blockStopEvent{Type: EventContentBlockStop, Index: e.next - 1})})
+	return append(evs, Event{Name: EventContentBlockStop, Data: openaiwire.Marshal(&blockStopEvent{Type: EventContentBlockStop, Index: e.next - 1})})
 }

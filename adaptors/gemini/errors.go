@@ -4,6 +4,7 @@ import (
 	"errors"
 	"net/http"
 
+	"switchyard/adaptors/internal/openaiwire"
 	"switchyard/adaptors/schema"
 )
 
@@ -62,7 +63,7 @@ type errorDetail struct {
 // {"error":{"code":status,"message":…,"status":<rpc code name>}}, to send
 // with HTTP status. Safe for concurrent use.
 func ErrorBody(status int, message string) []byte {
-	return marshal(errorEnvelope{Error: errorDetail{Code: status, Message: message, Status: statusName(status)}})
+	return openaiwire.Marshal(errorEnvelope{Error: errorDetail{Code: status, Message: message, Status: statusName(status)}})
 }
 
 // streamErrorBody is the payload that ends a failed stream: an upstream

@@ -7,6 +7,8 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+
+	"switchyard/adaptors/internal/openaiwire"
 )
 
 // The request shapes below accept both spellings Google's REST API
@@ -44,16 +46,16 @@ type oneOrMany[T any] []T
 
 // UnmarshalJSON decodes an array, or a single object as one element.
 func (l *oneOrMany[T]) UnmarshalJSON(b []byte) error {
-	if isObject(b) {
+	if openaiwire.IsObject(b) {
 		var one T
-		if err := jsonAPI.Unmarshal(b, &one); err != nil {
+		if err := openaiwire.API.Unmarshal(b, &one); err != nil {
 			return err
 		}
 		*l = oneOrMany[T]{one}
 		return nil
 	}
 	var many []T
-	if err := jsonAPI.Unmarshal(b, &many); err != nil {
+	if err := openaiwire.API.Unmarshal(b, &many); err != nil {
 		return err
 	}
 	*l = many
@@ -171,7 +173,7 @@ func pickString(a, b string) string {
 }
 
 func pickRaw(a, b json.RawMessage) json.RawMessage {
-	if isPresent(a) {
+	if openaiwire.IsPresent(a) {
 		return a
 	}
 	return b
@@ -247,19 +249,19 @@ func InboundRequest(body []byte, model string, stream bool) ([]byte, error) {
 	if model == "" {
 		return nil, badRequest("model: the request path names no model")
 	}
-	if !isObject(body) {
+	if !openaiwire.IsObject(body) {
 		return nil, badRequest("body must be a json object")
 	}
 	var req generateRequest
-	if err := jsonAPI.Unmarshal(body, &req); err != nil {
+	if err := openaiwire.API.Unmarshal(body, &req); err != nil {
 		return nil, badRequest("malformed json: %v", err)
 	}
 	if pickString(req.CachedContent, req.CachedContentSnake) != "" {
 		return nil, badRequest("cachedContent: cached contents are not supported by this gateway")
 	}
-	out := chatRequest{Model: model, Stream: stream}
+	out := openaiwire.ChatRequest{Model: model, Stream: stream}
 	if stream {
-		out.StreamOptions = &streamOptions{IncludeUsage: true}
+		out.StreamOptions = &openaiwire.StreamOptions{IncludeUsage: true}
 	}
 	if si := pick(req.SystemInstruction, req.SystemInstructionSnake); si != nil {
 		text, err := systemText(si)
@@ -267,7 +269,7 @@ func InboundRequest(body []byte, model string, stream bool) ([]byte, error) {
 			return nil, err
 		}
 		if text != "" {
-			out.Messages = append(out.Messages, chatMessage{Role: "system", Content: text})
+			out.Messages = append(out.Messages, openaiwire.ChatMessage{Role: "system", Content: text})
 		}
 	}
 	msgs, err := convertContents(req.Contents)
@@ -291,7 +293,7 @@ func InboundRequest(body []byte, model string, stream bool) ([]byte, error) {
 			return nil, err
 		}
 	}
-	return marshal(&out), nil
+	return openaiwire.Marshal(&out), nil
 }
 
 // badRequest builds an error wrapping ErrBadRequest.
@@ -324,19 +326,19 @@ type converter struct {
 }
 
 // convertContents converts the conversation.
-func convertContents(raw json.RawMessage) ([]chatMessage, error) {
-	if !isPresent(raw) {
+func convertContents(raw json.RawMessage) ([]openaiwire.ChatMessage, error) {
+	if !openaiwire.IsPresent(raw) {
 		return nil, badRequest("contents: field required")
 	}
 	var contents oneOrMany[content]
-	if err := jsonAPI.Unmarshal(raw, &contents); err != nil {
+	if err := openaiwire.API.Unmarshal(raw, &contents); err != nil {
 		return nil, badRequest("contents: %v", err)
 	}
 	if len(contents) == 0 {
 		return nil, badRequest("contents: must not be empty")
 	}
 	var c converter
-	var out []chatMessage
+	var out []openaiwire.ChatMessage
 	for i, ct := range contents {
 		where := fmt.Sprintf("contents[%d]", i)
 		if len(ct.Parts) == 0 {
@@ -360,9 +362,9 @@ func convertContents(raw json.RawMessage) ([]chatMessage, error) {
 
 // appendModel converts a model turn: text becomes content, functionCall
 // parts become tool_calls, thoughts are dropped.
-func (c *converter) appendModel(out []chatMessage, parts []part, turn int, where string) ([]chatMessage, error) {
+func (c *converter) appendModel(out []openaiwire.ChatMessage, parts []part, turn int, where string) ([]openaiwire.ChatMessage, error) {
 	var texts []string
-	var calls []toolCall
+	var calls []openaiwire.ToolCall
 	for j, p := range parts {
 		pw := fmt.Sprintf("%s.parts[%d]", where, j)
 		if err := checkSupported(p, pw); err != nil {
@@ -387,14 +389,14 @@ func (c *converter) appendModel(out []chatMessage, parts []part, turn int, where
 			if err != nil {
 				return nil, err
 			}
-			calls = append(calls, toolCall{ID: id, Type: "function", Function: functionCall{Name: fc.Name, Arguments: args}})
+			calls = append(calls, openaiwire.ToolCall{ID: id, Type: "function", Function: openaiwire.FunctionCall{Name: fc.Name, Arguments: args}})
 		case pick(p.FunctionResponse, p.FunctionResponseSnake) != nil:
 			return nil, badRequest("%s: functionResponse parts belong in user turns", pw)
 		default:
 			return nil, badRequest("%s: only text and functionCall parts are supported in model turns", pw)
 		}
 	}
-	msg := chatMessage{Role: "assistant", ToolCalls: calls}
+	msg := openaiwire.ChatMessage{Role: "assistant", ToolCalls: calls}
 	switch {
 	case len(texts) > 0:
 		msg.Content = strings.Join(texts, "\n")
@@ -406,8 +408,8 @@ func (c *converter) appendModel(out []chatMessage, parts []part, turn int, where
 
 // appendUser converts a user turn: tool messages for its function
 // responses first, then the rest as one user message.
-func (c *converter) appendUser(out []chatMessage, parts []part, where string) ([]chatMessage, error) {
-	var cps []contentPart
+func (c *converter) appendUser(out []openaiwire.ChatMessage, parts []part, where string) ([]openaiwire.ChatMessage, error) {
+	var cps []openaiwire.ContentPart
 	for j, p := range parts {
 		pw := fmt.Sprintf("%s.parts[%d]", where, j)
 		if err := checkSupported(p, pw); err != nil {
@@ -416,7 +418,7 @@ func (c *converter) appendUser(out []chatMessage, parts []part, where string) ([
 		switch {
 		case p.Text != nil:
 			if !p.Thought && *p.Text != "" {
-				cps = append(cps, contentPart{Type: "text", Text: *p.Text})
+				cps = append(cps, openaiwire.ContentPart{Type: "text", Text: *p.Text})
 			}
 		case pick(p.InlineData, p.InlineDataSnake) != nil:
 			cp, err := inlinePart(pick(p.InlineData, p.InlineDataSnake), pw+".inlineData")
@@ -433,7 +435,7 @@ func (c *converter) appendUser(out []chatMessage, parts []part, where string) ([
 			if mt != "" && !strings.HasPrefix(mt, "image/") {
 				return nil, badRequest("%s.fileData: mime type %q is not supported (images only)", pw, mt)
 			}
-			cps = append(cps, contentPart{Type: "image_url", ImageURL: &imageURL{URL: uri}})
+			cps = append(cps, openaiwire.ContentPart{Type: "image_url", ImageURL: &openaiwire.ImageURL{URL: uri}})
 		case pick(p.FunctionResponse, p.FunctionResponseSnake) != nil:
 			msg, err := c.toolMessage(pick(p.FunctionResponse, p.FunctionResponseSnake), pw)
 			if err != nil {
@@ -447,14 +449,14 @@ func (c *converter) appendUser(out []chatMessage, parts []part, where string) ([
 		}
 	}
 	if len(cps) > 0 {
-		out = append(out, chatMessage{Role: "user", Content: partsContent(cps)})
+		out = append(out, openaiwire.ChatMessage{Role: "user", Content: partsContent(cps)})
 	}
 	return out, nil
 }
 
 // checkSupported refuses the parts no OpenAI channel can serve.
 func checkSupported(p part, where string) error {
-	if isPresent(pickRaw(p.ExecutableCode, p.ExecutableCodeSnake)) || isPresent(pickRaw(p.CodeExecutionResult, p.CodeExecutionResultSnake)) {
+	if openaiwire.IsPresent(pickRaw(p.ExecutableCode, p.ExecutableCodeSnake)) || openaiwire.IsPresent(pickRaw(p.CodeExecutionResult, p.CodeExecutionResultSnake)) {
 		return badRequest("%s: code execution parts are not supported by this gateway", where)
 	}
 	return nil
@@ -465,20 +467,20 @@ func checkSupported(p part, where string) error {
 // name — the latest model turn's, and within that turn the first, since
 // Gemini clients return the responses to parallel calls in the order of
 // the calls.
-func (c *converter) toolMessage(fr *functionResp, where string) (chatMessage, error) {
+func (c *converter) toolMessage(fr *functionResp, where string) (openaiwire.ChatMessage, error) {
 	ref := c.callByID(fr.ID)
 	if ref == nil {
 		ref = c.callByName(fr.Name)
 	}
 	if ref == nil {
-		return chatMessage{}, badRequest("%s.functionResponse: no earlier functionCall %q (id %q) to answer", where, fr.Name, fr.ID)
+		return openaiwire.ChatMessage{}, badRequest("%s.functionResponse: no earlier functionCall %q (id %q) to answer", where, fr.Name, fr.ID)
 	}
 	ref.answered = true
 	text, err := compactObject(fr.Response, where+".functionResponse.response")
 	if err != nil {
-		return chatMessage{}, err
+		return openaiwire.ChatMessage{}, err
 	}
-	return chatMessage{Role: "tool", Content: text, ToolCallID: ref.id}, nil
+	return openaiwire.ChatMessage{Role: "tool", Content: text, ToolCallID: ref.id}, nil
 }
 
 // callByID returns the call with id, or nil.
@@ -514,10 +516,10 @@ func (c *converter) callByName(name string) *callRef {
 // compactObject returns a Struct value (function args, responses) as
 // compact JSON text; absent is "{}".
 func compactObject(raw json.RawMessage, where string) (string, error) {
-	if !isPresent(raw) {
+	if !openaiwire.IsPresent(raw) {
 		return "{}", nil
 	}
-	if !isObject(raw) {
+	if !openaiwire.IsObject(raw) {
 		return "", badRequest("%s: expected an object", where)
 	}
 	var buf bytes.Buffer
@@ -529,24 +531,24 @@ func compactObject(raw json.RawMessage, where string) (string, error) {
 
 // inlinePart converts inline bytes: images become data: URL image_url
 // parts, PDFs OpenAI file parts.
-func inlinePart(b *blob, where string) (contentPart, error) {
+func inlinePart(b *blob, where string) (openaiwire.ContentPart, error) {
 	mt := pickString(b.MimeType, b.MimeTypeSnake)
 	if b.Data == "" {
-		return contentPart{}, badRequest("%s.data: field required", where)
+		return openaiwire.ContentPart{}, badRequest("%s.data: field required", where)
 	}
 	url := "data:" + mt + ";base64," + b.Data
 	switch {
 	case strings.HasPrefix(mt, "image/"):
-		return contentPart{Type: "image_url", ImageURL: &imageURL{URL: url}}, nil
+		return openaiwire.ContentPart{Type: "image_url", ImageURL: &openaiwire.ImageURL{URL: url}}, nil
 	case mt == "application/pdf":
-		return contentPart{Type: "file", File: &filePart{FileData: url, Filename: "document.pdf"}}, nil
+		return openaiwire.ContentPart{Type: "file", File: &openaiwire.FilePart{FileData: url, Filename: "document.pdf"}}, nil
 	}
-	return contentPart{}, badRequest("%s: mime type %q is not supported (images and PDF only)", where, mt)
+	return openaiwire.ContentPart{}, badRequest("%s: mime type %q is not supported (images and PDF only)", where, mt)
 }
 
 // partsContent returns the content for a user message: a string when all
 // parts are text, the parts otherwise.
-func partsContent(parts []contentPart) any {
+func partsContent(parts []openaiwire.ContentPart) any {
 	texts := make([]string, 0, len(parts))
 	for _, p := range parts {
 		if p.Type != "text" {
@@ -558,7 +560,7 @@ func partsContent(parts []contentPart) any {
 }
 
 // convertGenerationConfig maps the sampling and output options.
-func convertGenerationConfig(gc *generationConf, out *chatRequest) error {
+func convertGenerationConfig(gc *generationConf, out *openaiwire.ChatRequest) error {
 	out.Temperature = gc.Temperature
 	out.TopP = pick(gc.TopP, gc.TopPSnake)
 	out.PresencePenalty = pick(gc.PresencePenalty, gc.PresencePenaltySnake)
@@ -599,11 +601,11 @@ func convertGenerationConfig(gc *generationConf, out *chatRequest) error {
 }
 
 // convertResponseFormat maps responseMimeType and the response schemas.
-func convertResponseFormat(gc *generationConf, out *chatRequest) error {
+func convertResponseFormat(gc *generationConf, out *openaiwire.ChatRequest) error {
 	mime := pickString(gc.ResponseMimeType, gc.ResponseMimeTypeSnake)
 	schema := pickRaw(gc.ResponseJSONSchema, gc.ResponseJSONSchemaSnake)
-	if !isPresent(schema) {
-		if s := pickRaw(gc.ResponseSchema, gc.ResponseSchemaSnake); isPresent(s) {
+	if !openaiwire.IsPresent(schema) {
+		if s := pickRaw(gc.ResponseSchema, gc.ResponseSchemaSnake); openaiwire.IsPresent(s) {
 			var err error
 			if schema, err = normalizeSchema(s); err != nil {
 				return badRequest("generationConfig.responseSchema: %v", err)
@@ -612,7 +614,7 @@ func convertResponseFormat(gc *generationConf, out *chatRequest) error {
 	}
 	switch mime {
 	case "", "text/plain":
-		if isPresent(schema) {
+		if openaiwire.IsPresent(schema) {
 			return badRequest("generationConfig.responseSchema: needs responseMimeType application/json")
 		}
 		return nil
@@ -620,14 +622,14 @@ func convertResponseFormat(gc *generationConf, out *chatRequest) error {
 	default:
 		return badRequest("generationConfig.responseMimeType: %q is not supported (text/plain or application/json)", mime)
 	}
-	if !isPresent(schema) {
-		out.ResponseFormat = &responseFormat{Type: "json_object"}
+	if !openaiwire.IsPresent(schema) {
+		out.ResponseFormat = &openaiwire.ResponseFormat{Type: "json_object"}
 		return nil
 	}
-	if !isObject(schema) {
+	if !openaiwire.IsObject(schema) {
 		return badRequest("generationConfig.responseSchema: expected an object")
 	}
-	out.ResponseFormat = &responseFormat{Type: "json_schema", JSONSchema: &jsonSchema{Name: "response", Schema: schema}}
+	out.ResponseFormat = &openaiwire.ResponseFormat{Type: "json_schema", JSONSchema: &openaiwire.JSONSchema{Name: "response", Schema: schema}}
 	return nil
 }
 
@@ -635,8 +637,8 @@ func convertResponseFormat(gc *generationConf, out *chatRequest) error {
 // (googleSearch, codeExecution, urlContext, …) run on Google's side and
 // no OpenAI channel can run them, so they are refused rather than
 // silently dropped.
-func convertTools(tools []map[string]json.RawMessage) ([]chatTool, error) {
-	var out []chatTool
+func convertTools(tools []map[string]json.RawMessage) ([]openaiwire.ChatTool, error) {
+	var out []openaiwire.ChatTool
 	for i, t := range tools {
 		keys := make([]string, 0, len(t))
 		for key := range t {
@@ -649,7 +651,7 @@ func convertTools(tools []map[string]json.RawMessage) ([]chatTool, error) {
 				return nil, badRequest("tools[%d].%s: this tool is not supported by this gateway (functionDeclarations only)", i, key)
 			}
 			var decls []functionDeclaration
-			if err := jsonAPI.Unmarshal(raw, &decls); err != nil {
+			if err := openaiwire.API.Unmarshal(raw, &decls); err != nil {
 				return nil, badRequest("tools[%d].%s: %v", i, key, err)
 			}
 			for j, d := range decls {
@@ -657,19 +659,19 @@ func convertTools(tools []map[string]json.RawMessage) ([]chatTool, error) {
 					return nil, badRequest("tools[%d].%s[%d].name: field required", i, key, j)
 				}
 				params := pickRaw(d.ParametersJSONSchema, d.ParametersJSONSchemaSnake)
-				if !isPresent(params) && isPresent(d.Parameters) {
+				if !openaiwire.IsPresent(params) && openaiwire.IsPresent(d.Parameters) {
 					var err error
 					if params, err = normalizeSchema(d.Parameters); err != nil {
 						return nil, badRequest("tools[%d].%s[%d].parameters: %v", i, key, j, err)
 					}
 				}
-				if isPresent(params) && !isObject(params) {
+				if openaiwire.IsPresent(params) && !openaiwire.IsObject(params) {
 					return nil, badRequest("tools[%d].%s[%d].parameters: expected an object", i, key, j)
 				}
-				if !isPresent(params) {
+				if !openaiwire.IsPresent(params) {
 					params = nil
 				}
-				out = append(out, chatTool{Type: "function", Function: functionDecl{Name: d.Name, Description: d.Description, Parameters: params}})
+				out = append(out, openaiwire.ChatTool{Type: "function", Function: openaiwire.FunctionDecl{Name: d.Name, Description: d.Description, Parameters: params}})
 			}
 		}
 	}
@@ -679,7 +681,7 @@ func convertTools(tools []map[string]json.RawMessage) ([]chatTool, error) {
 // convertToolConfig maps functionCallingConfig.mode: AUTO (and
 // VALIDATED, which only adds schema checks) → "auto", ANY → "required"
 // (or the function itself when exactly one is allowed), NONE → "none".
-func convertToolConfig(tc *toolConfig, out *chatRequest) error {
+func convertToolConfig(tc *toolConfig, out *openaiwire.ChatRequest) error {
 	fc := pick(tc.FunctionCallingConfig, tc.FunctionCallingConfigSnake)
 	if fc == nil {
 		return nil
@@ -693,7 +695,7 @@ func convertToolConfig(tc *toolConfig, out *chatRequest) error {
 	case "ANY":
 		out.ToolChoice = "required"
 		if names := pickSlice(fc.AllowedFunctionNames, fc.AllowedFunctionNamesSnake); len(names) == 1 {
-			var named namedToolChoice
+			var named openaiwire.NamedToolChoice
 			named.Type = "function"
 			named.Function.Name = names[0]
 			out.ToolChoice = named

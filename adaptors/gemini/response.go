@@ -6,6 +6,7 @@ import (
 	"slices"
 
 	"switchyard/adaptors"
+	"switchyard/adaptors/internal/openaiwire"
 )
 
 // generateResponse is Gemini's GenerateContentResponse, members in the
@@ -96,7 +97,7 @@ func finishReason(r string) string {
 // callPart renders a tool call as a functionCall part; arguments that are
 // not a JSON object become {}.
 func callPart(id, name, args string) partOut {
-	return partOut{FunctionCall: &functionCallOut{Name: name, Args: jsonObjectOrEmpty(args), ID: id}}
+	return partOut{FunctionCall: &functionCallOut{Name: name, Args: openaiwire.ObjectOrEmpty(args), ID: id}}
 }
 
 // OutboundResponse converts an OpenAI chat.completion body (from a 2xx
@@ -114,17 +115,17 @@ func callPart(id, name, args string) partOut {
 // or that carries an "error" member, fails with
 // adaptors.ErrInvalidResponse. Safe for concurrent use.
 func OutboundResponse(openaiBody []byte, model string) ([]byte, *adaptors.Usage, error) {
-	if !isObject(openaiBody) {
+	if !openaiwire.IsObject(openaiBody) {
 		return nil, nil, fmt.Errorf("gemini: %w: not a json object", adaptors.ErrInvalidResponse)
 	}
-	var w completionWire
-	if err := decodeLenient(openaiBody, &w); err != nil {
+	var w openaiwire.Completion
+	if err := openaiwire.DecodeLenient(openaiBody, &w); err != nil {
 		return nil, nil, fmt.Errorf("gemini: %w: %v", adaptors.ErrInvalidResponse, err)
 	}
-	if isPresent(w.Error) {
+	if openaiwire.IsPresent(w.Error) {
 		return nil, nil, fmt.Errorf("gemini: %w: upstream error: %s", adaptors.ErrInvalidResponse, w.Error)
 	}
-	usage := w.Usage.usage()
+	usage := w.Usage.ToUsage()
 	resp := generateResponse{
 		Candidates:    []candidate{},
 		UsageMetadata: geminiUsage(usage),
@@ -133,10 +134,10 @@ func OutboundResponse(openaiBody []byte, model string) ([]byte, *adaptors.Usage,
 	}
 	for _, c := range w.Choices {
 		var parts []partOut
-		if r := c.Message.reasoning(); r != "" {
+		if r := c.Message.ReasoningText(); r != "" {
 			parts = append(parts, thoughtPart(r))
 		}
-		if t := c.Message.text(); t != "" {
+		if t := c.Message.Text(); t != "" {
 			parts = append(parts, textPart(t))
 		}
 		for _, tc := range c.Message.ToolCalls {
@@ -156,5 +157,5 @@ func OutboundResponse(openaiBody []byte, model string) ([]byte, *adaptors.Usage,
 		})
 	}
 	slices.SortStableFunc(resp.Candidates, func(a, b candidate) int { return a.Index - b.Index })
-	return marshal(&resp), usage, nil
+	return openaiwire.Marshal(&resp), usage, nil
 }

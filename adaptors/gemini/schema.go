@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"errors"
 	"strings"
+
+	"switchyard/adaptors/internal/openaiwire"
 )
 
 // normalizeSchema turns a Gemini Schema (the OpenAPI 3.0 subset of
@@ -18,7 +20,7 @@ import (
 // parametersJsonSchema and responseJsonSchema are JSON Schema already and
 // are not passed through here.
 func normalizeSchema(raw json.RawMessage) (json.RawMessage, error) {
-	if !isObject(raw) {
+	if !openaiwire.IsObject(raw) {
 		return raw, nil
 	}
 	members, err := objectMembers(raw)
@@ -35,7 +37,7 @@ func normalizeSchema(raw json.RawMessage) (json.RawMessage, error) {
 				if strings.EqualFold(t, "TYPE_UNSPECIFIED") {
 					continue
 				}
-				m.value = marshal(strings.ToLower(t))
+				m.value = openaiwire.Marshal(strings.ToLower(t))
 			}
 		case "nullable":
 			nullable = string(m.value) == "true"
@@ -110,7 +112,7 @@ func writeObject(ms []member) json.RawMessage {
 		if i > 0 {
 			b.WriteByte(',')
 		}
-		b.Write(marshal(m.key))
+		b.Write(openaiwire.Marshal(m.key))
 		b.WriteByte(':')
 		b.Write(m.value)
 	}
@@ -120,7 +122,7 @@ func writeObject(ms []member) json.RawMessage {
 
 // mapSchemas normalizes every value of an object of schemas (properties).
 func mapSchemas(raw json.RawMessage) (json.RawMessage, error) {
-	if !isObject(raw) {
+	if !openaiwire.IsObject(raw) {
 		return raw, nil
 	}
 	ms, err := objectMembers(raw)
@@ -148,5 +150,5 @@ func arraySchemas(raw json.RawMessage) (json.RawMessage, error) {
 		}
 		elems[i] = n
 	}
-	return marshal(elems), nil
+	return openaiwire.Marshal(elems), nil
 }

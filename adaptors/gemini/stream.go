@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"switchyard/adaptors"
+	"switchyard/adaptors/internal/openaiwire"
 )
 
 // callState is one tool call being accumulated.
@@ -64,20 +65,20 @@ func (e *StreamEncoder) Chunk(data []byte) ([][]byte, error) {
 	if e.done || string(bytes.TrimSpace(data)) == "[DONE]" {
 		return nil, nil
 	}
-	if !isObject(data) {
+	if !openaiwire.IsObject(data) {
 		return nil, fmt.Errorf("gemini: %w: stream chunk is not a json object", adaptors.ErrInvalidResponse)
 	}
-	var c chunkWire
-	if err := decodeLenient(data, &c); err != nil {
+	var c openaiwire.Chunk
+	if err := openaiwire.DecodeLenient(data, &c); err != nil {
 		return nil, fmt.Errorf("gemini: %w: stream chunk: %v", adaptors.ErrInvalidResponse, err)
 	}
-	if isPresent(c.Error) {
+	if openaiwire.IsPresent(c.Error) {
 		return nil, fmt.Errorf("gemini: %w: upstream error in stream: %s", adaptors.ErrInvalidResponse, c.Error)
 	}
 	if e.id == "" {
 		e.id = c.ID
 	}
-	if u := c.Usage.usage(); u != nil {
+	if u := c.Usage.ToUsage(); u != nil {
 		e.usage = u
 	}
 	var cands []candidate
@@ -85,10 +86,10 @@ func (e *StreamEncoder) Chunk(data []byte) ([][]byte, error) {
 		ch := &c.Choices[i]
 		st := e.cand(ch.Index)
 		var parts []partOut
-		if r := ch.Delta.reasoning(); r != "" {
+		if r := ch.Delta.ReasoningText(); r != "" {
 			parts = append(parts, thoughtPart(r))
 		}
-		if t := ch.Delta.text(); t != "" {
+		if t := ch.Delta.Text(); t != "" {
 			parts = append(parts, textPart(t))
 		}
 		for j := range ch.Delta.ToolCalls {
@@ -104,7 +105,7 @@ func (e *StreamEncoder) Chunk(data []byte) ([][]byte, error) {
 	if len(cands) == 0 {
 		return nil, nil
 	}
-	return [][]byte{marshal(&generateResponse{Candidates: cands, ModelVersion: e.model, ResponseID: e.id})}, nil
+	return [][]byte{openaiwire.Marshal(&generateResponse{Candidates: cands, ModelVersion: e.model, ResponseID: e.id})}, nil
 }
 
 // Finish ends the stream. usage is the usage to report: the upstream's,
@@ -151,7 +152,7 @@ func (e *StreamEncoder) Finish(usage *adaptors.Usage, streamErr error) [][]byte 
 			Index:        i,
 		})
 	}
-	return [][]byte{marshal(&final)}
+	return [][]byte{openaiwire.Marshal(&final)}
 }
 
 // cand returns the state of choice i, creating it.
@@ -167,7 +168,7 @@ func (e *StreamEncoder) cand(i int) *candState {
 // addCall accumulates one tool-call fragment. A fragment whose id
 // differs from the call already at its index starts a new call (some
 // upstreams send every call with index 0).
-func (st *candState) addCall(tc *toolCallWire) {
+func (st *candState) addCall(tc *openaiwire.ToolCallDelta) {
 	call := st.calls[tc.Index]
 	if call == nil || (tc.ID != "" && call.id != "" && tc.ID != call.id) {
 		call = &callState{}
