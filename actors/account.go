@@ -513,15 +513,33 @@ func (a *Accounts) wantFromOthers(ctx context.Context, t *TokenInfo) bool {
 	return true
 }
 
+// askWait bounds one wait for the account actor's answer. The actor
+// answers at once or, while a lease request or release of the account is
+// under way, when that finishes (a lease request gives up after
+// leaseWait, a release after its propose timeout); askWait is a backstop
+// well beyond both, so that no request waits without end whatever goes
+// wrong, and the client gets a 503 it may retry.
+const askWait = 3 * leaseWait
+
 func (a *Accounts) ask(ctx context.Context, r *Reserve) (reserveReply, error) {
 	ch := make(chan reserveReply, 1)
 	msg := *r
 	msg.reply = ch
 	a.sys.Root.Send(a.pid(r.Token.UserID), &msg)
+	backstop := time.NewTimer(askWait)
+	defer backstop.Stop()
 	select {
 	case rep := <-ch:
 		return rep, nil
 	case <-a.stopped:
+		return reserveReply{}, ErrBusy
+	case <-backstop.C:
+		a.log.Warn("account actor did not answer a reservation", "user_id", r.Token.UserID, "wait", askWait)
+		go func() {
+			if rep := <-ch; rep.needLease {
+				a.sys.Root.Send(a.pid(r.Token.UserID), &leaseDone{})
+			}
+		}()
 		return reserveReply{}, ErrBusy
 	case <-ctx.Done():
 		// If the late answer asks us to fetch a lease, nobody will: tell

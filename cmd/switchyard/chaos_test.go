@@ -54,6 +54,11 @@ func TestClusterFaultsKeepMoneyExact(t *testing.T) {
 	)
 	stop := make(chan struct{})
 	var wg sync.WaitGroup
+	var halt sync.Once
+	stopLoad := func() { halt.Do(func() { close(stop) }); wg.Wait() }
+	// A check that fails midway must still stop the load before the
+	// members are cleaned up, or the workers hammer dead ports forever.
+	t.Cleanup(stopLoad)
 	for w := range 6 {
 		mb := c.Member(w % 3)
 		base := gw(mb).base // the same across restarts
@@ -145,8 +150,7 @@ func TestClusterFaultsKeepMoneyExact(t *testing.T) {
 		check("follower crash")
 		t.Logf("round %d done", r+1)
 	}
-	close(stop)
-	wg.Wait()
+	stopLoad()
 	check("end of the load")
 
 	billed := used / chatCharge

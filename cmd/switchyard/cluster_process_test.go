@@ -251,6 +251,11 @@ func TestClusterLeaderKill(t *testing.T) {
 	}
 	stop := make(chan struct{})
 	var wg sync.WaitGroup
+	var halt sync.Once
+	stopLoad := func() { halt.Do(func() { close(stop) }); wg.Wait() }
+	// A test that fails midway must still stop its load before the nodes
+	// are cleaned up, or the workers hammer dead ports until the timeout.
+	t.Cleanup(stopLoad)
 	for w := 0; w < 6; w++ {
 		n := nodes[w%3]
 		base := "http://" + n.http // the same across the node's restarts
@@ -296,16 +301,23 @@ func TestClusterLeaderKill(t *testing.T) {
 				live = n
 			}
 		}
-		leaderID := clusterStatus(t, live.p.gw()).Leader
+		// A restarted member may still be catching up: wait for it to
+		// know the leader (an election after a kill takes a few seconds
+		// on a loaded machine).
 		var victim *clusterNode
-		for _, n := range nodes {
-			if n.id == leaderID {
-				victim = n
+		waitFor(t, 15*time.Second, fmt.Sprintf("round %d: a leader", r), func() bool {
+			var st admin.ClusterStatus
+			r := live.p.gw().call("GET", "/api/cluster/status", nil)
+			if !r.Success || json.Unmarshal(r.Data, &st) != nil {
+				return false
 			}
-		}
-		if victim == nil {
-			t.Fatalf("round %d: no leader", r)
-		}
+			for _, n := range nodes {
+				if n.id == st.Leader {
+					victim = n
+				}
+			}
+			return victim != nil
+		})
 		down.Store(victim.id, true)
 		mu.Lock()
 		kills = append(kills, kill{victim, time.Now()})
@@ -317,8 +329,7 @@ func TestClusterLeaderKill(t *testing.T) {
 		down.Delete(victim.id)
 	}
 	time.Sleep(2 * time.Second)
-	close(stop)
-	wg.Wait()
+	stopLoad()
 
 	// Survivors: a failure only within 5 s after a kill of another node.
 	for _, n := range nodes {

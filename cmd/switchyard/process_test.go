@@ -3,6 +3,7 @@ package main
 import (
 	"bufio"
 	"context"
+	"flag"
 	"fmt"
 	"io"
 	"net"
@@ -25,6 +26,8 @@ func TestMain(m *testing.M) {
 		os.Exit(serve(os.Args[1:]))
 	}
 	quietHertz()
+	flag.Parse()
+	startWatchdog()
 	os.Exit(m.Run())
 }
 
