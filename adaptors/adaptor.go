@@ -103,6 +103,9 @@ type Channel struct {
 	// Config holds provider-specific settings (region, api_version, …) as
 	// stored in the channel's config JSON.
 	Config map[string]string
+	// AccessToken is the short-lived token the transport obtained for
+	// Key, for adaptors that implement TokenExchanger; empty otherwise.
+	AccessToken string
 }
 
 // Request is one client request as handed to an adaptor.

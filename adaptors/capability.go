@@ -92,3 +92,54 @@ type TypedResponseParser interface {
 	// ContentType, Text and Images filled from the typed body.
 	ParseTypedResponse(req *Request, contentType string, body []byte) (*Response, error)
 }
+
+// AccessToken is a short-lived upstream credential obtained by exchanging
+// the channel's long-lived one.
+type AccessToken struct {
+	Value string
+	// Expires is when the upstream stops accepting Value.
+	Expires time.Time
+}
+
+// TokenExchanger is the optional capability of adaptors whose upstream
+// wants a short-lived access token that the channel's credential is
+// exchanged for (Vertex AI: the service-account key signs a JWT that
+// Google's token endpoint exchanges for an OAuth access token).
+//
+// The transport makes the exchange, caches the token per channel and key
+// until shortly before it expires, makes one exchange for any number of
+// concurrent requests that need it, and hands the token to BuildRequest in
+// Channel.AccessToken. Implementations are pure and safe for concurrent
+// use; now is passed in because adaptors never read the clock.
+type TokenExchanger interface {
+	// TokenRequest describes the exchange call for ch.
+	TokenRequest(ch *Channel, now time.Time) (*HTTPRequest, error)
+	// ParseToken reads the exchange's answer (status and body); now is the
+	// time the exchange was made.
+	ParseToken(status int, body []byte, now time.Time) (AccessToken, error)
+}
+
+// ImageInliner is the optional capability of adaptors whose upstream takes
+// chat images only as inline data (Anthropic, Gemini, Bedrock, Ollama).
+// When InlinesImages reports true for a chat request, the transport
+// downloads every http(s) image_url of its messages — bounded in size and
+// time, with private and loopback addresses refused unless the operator
+// allows them — and hands the adaptor a body whose image URLs are data:
+// URLs. Adaptors never fetch anything themselves.
+type ImageInliner interface {
+	InlinesImages(ch *Channel, req *Request) bool
+}
+
+// FollowUpper is the optional capability of adaptors whose upstream
+// answers in several steps (Replicate: the prediction is created, then
+// polled or its stream URL read). The transport reads every 2xx answer
+// whole and asks FollowUp for the next call (step counts the calls made
+// so far, from 1), except an answer with Content-Type text/event-stream
+// to a stream request, which is the stream and goes to NewStreamDecoder.
+// A nil next request means body is the final answer, for ParseResponse.
+// Delay is how long to wait before making the next call (polling). The
+// transport bounds the number of steps and the total time. Pure and safe
+// for concurrent use.
+type FollowUpper interface {
+	FollowUp(ch *Channel, req *Request, step int, body []byte) (next *HTTPRequest, delay time.Duration, err error)
+}

@@ -39,6 +39,8 @@ func Run(t *testing.T, c Case) {
 	t.Helper()
 	t.Run("build", func(t *testing.T) { checkBuild(t, c) })
 	t.Run("stream_end", func(t *testing.T) { checkStreamEnd(t, c) })
+	t.Run("tool_stream", func(t *testing.T) { checkToolStream(t, c) })
+	t.Run("tool_response", func(t *testing.T) { checkToolResponse(t, c) })
 	t.Run("stream_usage_visibility", func(t *testing.T) { checkUsageVisibility(t, c) })
 	t.Run("response", func(t *testing.T) { checkResponse(t, c) })
 	t.Run("errors", func(t *testing.T) { checkErrors(t, c) })
@@ -139,6 +141,167 @@ func checkStreamEnd(t *testing.T, c Case) {
 	if text == 0 {
 		t.Error("TextBytes never counted any text")
 	}
+	if fr := finishReasons(t, evs); len(fr) == 0 {
+		t.Error("no chunk carried a finish_reason")
+	}
+}
+
+// chunk is the part of a chat.completion.chunk the checks look at.
+type chunk struct {
+	Choices []struct {
+		Index int `json:"index"`
+		Delta struct {
+			ToolCalls []struct {
+				Index    *int   `json:"index"`
+				ID       string `json:"id"`
+				Type     string `json:"type"`
+				Function struct {
+					Name      string `json:"name"`
+					Arguments string `json:"arguments"`
+				} `json:"function"`
+			} `json:"tool_calls"`
+		} `json:"delta"`
+		FinishReason *string `json:"finish_reason"`
+	} `json:"choices"`
+}
+
+func parseChunks(t *testing.T, evs []adaptors.StreamEvent) []chunk {
+	t.Helper()
+	var out []chunk
+	for _, ev := range evs {
+		if ev.Data == nil {
+			continue
+		}
+		var c chunk
+		if err := sonic.Unmarshal(ev.Data, &c); err != nil {
+			t.Fatalf("client event is not a chat.completion.chunk: %v: %s", err, ev.Data)
+		}
+		out = append(out, c)
+	}
+	return out
+}
+
+func finishReasons(t *testing.T, evs []adaptors.StreamEvent) []string {
+	var out []string
+	for _, c := range parseChunks(t, evs) {
+		for _, ch := range c.Choices {
+			if ch.FinishReason != nil && *ch.FinishReason != "" {
+				out = append(out, *ch.FinishReason)
+			}
+		}
+	}
+	return out
+}
+
+// checkToolStream: a streamed tool call reaches the client as OpenAI
+// sends it — each call has an index; its first chunk carries the id, the
+// type and the function name; later chunks of the same index carry no
+// other id; the arguments joined are valid JSON; the stream finishes with
+// "tool_calls".
+func checkToolStream(t *testing.T, c Case) {
+	if len(c.Fixtures.ToolStream) == 0 {
+		t.Fatal("no ToolStream fixture: every provider must show a streamed tool call")
+	}
+	d := c.Adaptor.NewStreamDecoder(toolRequest(c, true), bytes.NewReader(c.Fixtures.ToolStream))
+	evs, err := Drain(t, d)
+	if err != io.EOF {
+		t.Fatalf("tool stream ended with %v, want io.EOF", err)
+	}
+	ids := map[int]string{}
+	args := map[int]string{}
+	for _, ch := range parseChunks(t, evs) {
+		for _, choice := range ch.Choices {
+			for _, tc := range choice.Delta.ToolCalls {
+				if tc.Index == nil {
+					t.Fatalf("tool call without an index")
+				}
+				i := *tc.Index
+				id, seen := ids[i]
+				switch {
+				case !seen && (tc.ID == "" || tc.Function.Name == "" || tc.Type != "function"):
+					t.Errorf("first chunk of tool call %d lacks id, type or name: %+v", i, tc)
+				case seen && tc.ID != "" && tc.ID != id:
+					t.Errorf("tool call %d changed id from %q to %q", i, id, tc.ID)
+				}
+				if !seen {
+					ids[i] = tc.ID
+				}
+				args[i] += tc.Function.Arguments
+			}
+		}
+	}
+	if len(ids) == 0 {
+		t.Fatal("no tool call reached the client")
+	}
+	distinct := map[string]bool{}
+	for i, id := range ids {
+		if distinct[id] {
+			t.Errorf("tool calls share the id %q", id)
+		}
+		distinct[id] = true
+		if !sonic.ValidString(args[i]) {
+			t.Errorf("tool call %d arguments are not JSON: %q", i, args[i])
+		}
+	}
+	fr := finishReasons(t, evs)
+	if len(fr) == 0 || fr[len(fr)-1] != "tool_calls" {
+		t.Errorf("finish reasons %v, want the last to be tool_calls", fr)
+	}
+}
+
+// checkToolResponse: a tool call not streamed comes back as OpenAI's
+// message.tool_calls with ids, JSON arguments and finish_reason
+// "tool_calls".
+func checkToolResponse(t *testing.T, c Case) {
+	if len(c.Fixtures.ToolResponse) == 0 {
+		t.Fatal("no ToolResponse fixture: every provider must show a tool call")
+	}
+	resp, err := c.Adaptor.ParseResponse(toolRequest(c, false), c.Fixtures.ToolResponse)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var v struct {
+		Choices []struct {
+			Message struct {
+				Role      string `json:"role"`
+				ToolCalls []struct {
+					ID       string `json:"id"`
+					Type     string `json:"type"`
+					Function struct {
+						Name      string `json:"name"`
+						Arguments string `json:"arguments"`
+					} `json:"function"`
+				} `json:"tool_calls"`
+			} `json:"message"`
+			FinishReason string `json:"finish_reason"`
+		} `json:"choices"`
+	}
+	if err := sonic.Unmarshal(resp.Body, &v); err != nil || len(v.Choices) == 0 {
+		t.Fatalf("client body: %v: %s", err, resp.Body)
+	}
+	ch := v.Choices[0]
+	if ch.FinishReason != "tool_calls" || ch.Message.Role != "assistant" || len(ch.Message.ToolCalls) == 0 {
+		t.Fatalf("want an assistant message with tool calls and finish_reason tool_calls: %s", resp.Body)
+	}
+	for _, tc := range ch.Message.ToolCalls {
+		if tc.ID == "" || tc.Type != "function" || tc.Function.Name == "" || !sonic.ValidString(tc.Function.Arguments) {
+			t.Errorf("bad tool call %+v", tc)
+		}
+	}
+	if resp.Usage == nil {
+		t.Error("usage not extracted")
+	}
+}
+
+func toolRequest(c Case, stream bool) *adaptors.Request {
+	body := `{"model":"` + c.Model + `","messages":[{"role":"user","content":"What is the weather in Paris?"}],` +
+		`"tools":[{"type":"function","function":{"name":"get_weather","description":"Current weather",` +
+		`"parameters":{"type":"object","properties":{"location":{"type":"string"}},"required":["location"]}}}]`
+	if stream {
+		body += `,"stream":true`
+	}
+	body += `}`
+	return &adaptors.Request{Mode: adaptors.ModeChat, Model: c.Model, OriginModel: c.Model, Body: []byte(body), Stream: stream, IncludeUsage: true}
 }
 
 // isUsageOnlyChunk reports whether a client payload is OpenAI's final
@@ -228,6 +391,9 @@ func checkErrors(t *testing.T, c Case) {
 		}
 		if e.Status != status || e.Message == "" || e.Type == "" {
 			t.Errorf("%d: got %+v", status, *e)
+		}
+		if want := c.Fixtures.ErrorMessages[status]; want != "" && !strings.Contains(e.Message, want) {
+			t.Errorf("%d: message %q does not carry the provider's %q", status, e.Message, want)
 		}
 	}
 }

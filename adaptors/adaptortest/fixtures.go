@@ -25,8 +25,18 @@ type Fixtures struct {
 	// Response is a 2xx non-stream chat body and ResponseUsage its usage.
 	Response      []byte
 	ResponseUsage adaptors.Usage
+	// ToolStream is a complete 2xx stream body of a chat request whose
+	// answer is one or more tool calls; ToolResponse the same answer not
+	// streamed. Both are required: every provider must return tool calls
+	// with ids that stay stable across chunks and finish_reason
+	// "tool_calls".
+	ToolStream   []byte
+	ToolResponse []byte
 	// Errors maps upstream HTTP statuses to error bodies of the provider.
 	Errors map[int][]byte
+	// ErrorMessages maps some of those statuses to a piece of the
+	// provider's own message that the client must see.
+	ErrorMessages map[int]string
 	// AuthHeader names the header that carries the channel key (its value
 	// must contain the key), e.g. "Authorization".
 	AuthHeader string
@@ -50,11 +60,14 @@ func OpenAIDialect() Fixtures {
 		StreamUsage:   adaptors.Usage{PromptTokens: 19, CompletionTokens: 6, TotalTokens: 25},
 		Response:      mustRead("response.json"),
 		ResponseUsage: adaptors.Usage{PromptTokens: 19, CompletionTokens: 10, TotalTokens: 29},
+		ToolStream:    mustRead("tool_stream.sse"),
+		ToolResponse:  mustRead("tool_response.json"),
 		Errors: map[int][]byte{
 			401: mustRead("401.json"),
 			429: mustRead("429.json"),
 			500: mustRead("500.html"),
 		},
+		ErrorMessages: map[int]string{401: "Incorrect API key provided"},
 		AuthHeader: "Authorization",
 	}
 }
