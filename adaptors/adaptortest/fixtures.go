@@ -68,6 +68,6 @@ func OpenAIDialect() Fixtures {
 			500: mustRead("500.html"),
 		},
 		ErrorMessages: map[int]string{401: "Incorrect API key provided"},
-		AuthHeader: "Authorization",
+		AuthHeader:    "Authorization",
 	}
 }
