@@ -157,11 +157,16 @@ type Usage struct {
 	PromptTokens     int `json:"prompt_tokens"`
 	CompletionTokens int `json:"completion_tokens"`
 	TotalTokens      int `json:"total_tokens"`
-	// CachedTokens and ReasoningTokens are informational details
-	// (prompt_tokens_details.cached_tokens,
-	// completion_tokens_details.reasoning_tokens).
-	CachedTokens    int `json:"-"`
-	ReasoningTokens int `json:"-"`
+	// CachedTokens (prompt tokens read from the provider's prompt cache,
+	// prompt_tokens_details.cached_tokens) and CacheWriteTokens (prompt
+	// tokens written to it: Anthropic's cache_creation_input_tokens) are
+	// parts of PromptTokens, which counts every prompt token; billing may
+	// price them apart (CacheRatio, CreateCacheRatio). ReasoningTokens
+	// (completion_tokens_details.reasoning_tokens: thinking, thoughts) is
+	// part of CompletionTokens.
+	CachedTokens     int `json:"-"`
+	CacheWriteTokens int `json:"-"`
+	ReasoningTokens  int `json:"-"`
 }
 
 // Response is a complete (non-stream) answer converted for the client.
