@@ -136,6 +136,10 @@ type Request struct {
 	// (stream_options.include_usage). The gateway always asks the upstream
 	// for usage; this flag only controls what the client sees.
 	IncludeUsage bool
+	// Created is the Unix time (seconds) the gateway received the request.
+	// Adaptors never read the clock: one that builds an OpenAI answer from
+	// a provider's answer without a timestamp uses it as "created".
+	Created int64
 }
 
 // Header is one HTTP header of an upstream request.

@@ -334,7 +334,7 @@ func (k *call) attempt(ctx context.Context, ch *actors.ChannelInfo) outcome {
 	}
 	req := &adaptors.Request{
 		Mode: k.mode, Model: ch.UpstreamModel(k.p.model), OriginModel: k.p.model, Body: body,
-		ContentType: k.contentType, Stream: k.p.stream, IncludeUsage: k.p.includeUsage,
+		ContentType: k.contentType, Stream: k.p.stream, IncludeUsage: k.p.includeUsage, Created: k.start.Unix(),
 	}
 	key := ch.PickKey()
 	if key < 0 {
