@@ -136,6 +136,11 @@ type Request struct {
 	// (stream_options.include_usage). The gateway always asks the upstream
 	// for usage; this flag only controls what the client sees.
 	IncludeUsage bool
+	// Passthrough holds the client's request headers that a provider
+	// defines for its own clients and an adaptor may forward (the
+	// transport copies anthropic-version and anthropic-beta, with their
+	// lower-case names). Read-only.
+	Passthrough []Header
 	// Created is the Unix time (seconds) the gateway received the request.
 	// Adaptors never read the clock: one that builds an OpenAI answer from
 	// a provider's answer without a timestamp uses it as "created".
