@@ -15,10 +15,17 @@ import (
 const (
 	OptModelRatio      = "ModelRatio"
 	OptCompletionRatio = "CompletionRatio"
-	OptGroupRatio      = "GroupRatio"
-	OptQuotaPerUnit    = "QuotaPerUnit"
-	OptDefaultMaxToken = "DefaultMaxTokens"
-	OptRetryTimes      = "RetryTimes"
+	// OptCacheRatio prices prompt tokens read from a provider's prompt
+	// cache, per model, relative to other prompt tokens (new-api's name);
+	// OptCreateCacheRatio prices prompt tokens written to it (Anthropic's
+	// cache_creation_input_tokens). Missing models: 1, i.e. priced as any
+	// prompt token unless the operator sets them.
+	OptCacheRatio       = "CacheRatio"
+	OptCreateCacheRatio = "CreateCacheRatio"
+	OptGroupRatio       = "GroupRatio"
+	OptQuotaPerUnit     = "QuotaPerUnit"
+	OptDefaultMaxToken  = "DefaultMaxTokens"
+	OptRetryTimes       = "RetryTimes"
 	// OptRetryStatusCodes lists the upstream statuses that make the relay
 	// try another channel (StatusRanges syntax).
 	OptRetryStatusCodes = "AutomaticRetryStatusCodes"
@@ -42,8 +49,11 @@ const DefaultQuotaPerUnit = 500000
 type Pricing struct {
 	ModelRatio      map[string]float64
 	CompletionRatio map[string]float64
-	GroupRatio      map[string]float64
-	QuotaPerUnit    float64
+	// CacheRatio and CreateCacheRatio: see OptCacheRatio.
+	CacheRatio       map[string]float64
+	CreateCacheRatio map[string]float64
+	GroupRatio       map[string]float64
+	QuotaPerUnit     float64
 	// DefaultMaxTokens is the completion budget assumed by the reservation
 	// estimate when a request sets no max_tokens.
 	DefaultMaxTokens int
@@ -241,6 +251,8 @@ func NewPricing(opts map[string]string) (*Pricing, []error) {
 	p := &Pricing{
 		ModelRatio:       DefaultModelRatios(),
 		CompletionRatio:  DefaultCompletionRatios(),
+		CacheRatio:       map[string]float64{},
+		CreateCacheRatio: map[string]float64{},
 		GroupRatio:       map[string]float64{"default": 1, "vip": 1, "svip": 1},
 		QuotaPerUnit:     DefaultQuotaPerUnit,
 		DefaultMaxTokens: 4096,
@@ -271,6 +283,8 @@ func NewPricing(opts map[string]string) (*Pricing, []error) {
 	}
 	mergeRatios(OptModelRatio, p.ModelRatio)
 	mergeRatios(OptCompletionRatio, p.CompletionRatio)
+	mergeRatios(OptCacheRatio, p.CacheRatio)
+	mergeRatios(OptCreateCacheRatio, p.CreateCacheRatio)
 	mergeRatios(OptModelPrice, p.ModelPrice)
 	if v, ok := opts[OptGroupRatio]; ok && strings.TrimSpace(v) != "" {
 		// GroupRatio replaces the table: a group removed by the admin
@@ -390,16 +404,26 @@ type Ratios struct {
 	Model      float64
 	Completion float64
 	Group      float64
+	// Cache and CacheWrite price cached and cache-writing prompt tokens
+	// relative to other prompt tokens (1: the same).
+	Cache      float64
+	CacheWrite float64
 }
 
 // For returns the ratios for model and group.
 func (p *Pricing) For(model, group string) Ratios {
-	r := Ratios{Model: p.UnknownRatio, Completion: 1, Group: 1}
+	r := Ratios{Model: p.UnknownRatio, Completion: 1, Group: 1, Cache: 1, CacheWrite: 1}
 	if v, ok := p.ModelRatio[model]; ok {
 		r.Model = v
 	}
 	if v, ok := p.CompletionRatio[model]; ok {
 		r.Completion = v
+	}
+	if v, ok := p.CacheRatio[model]; ok {
+		r.Cache = v
+	}
+	if v, ok := p.CreateCacheRatio[model]; ok {
+		r.CacheWrite = v
 	}
 	if v, ok := p.GroupRatio[group]; ok {
 		r.Group = v
@@ -429,6 +453,33 @@ func (r Ratios) Quota(prompt, completion int) int64 {
 	return c
 }
 
+// QuotaCached is Quota for a prompt of which cached tokens were read from
+// the provider's prompt cache and written tokens were written to it (both
+// parts of prompt): ceil(((prompt − cached − written) + cached × Cache +
+// written × CacheWrite + completion × Completion) × Model × Group). With
+// both cache ratios 1 it equals Quota(prompt, completion).
+func (r Ratios) QuotaCached(prompt, cached, written, completion int) int64 {
+	cached, written = max(cached, 0), max(written, 0)
+	if cached+written > prompt || (r.Cache == 1 && r.CacheWrite == 1) || cached+written == 0 {
+		return r.Quota(prompt, completion)
+	}
+	if prompt <= 0 && completion <= 0 {
+		return 0
+	}
+	ratio := r.Model * r.Group
+	if ratio == 0 {
+		return 0
+	}
+	in := float64(prompt-cached-written) + float64(cached)*r.Cache + float64(written)*r.CacheWrite
+	q := (in + float64(max(completion, 0))*r.Completion) * ratio
+	q = math.Round(q*1e6) / 1e6
+	c := int64(math.Ceil(q))
+	if c < 1 && q > 0 {
+		c = 1
+	}
+	return c
+}
+
 // Content is the human-readable price line written in the consume log.
 func (r Ratios) Content() string {
 	b := make([]byte, 0, 64)
@@ -438,6 +489,12 @@ func (r Ratios) Content() string {
 	b = strconv.AppendFloat(b, r.Completion, 'g', 4, 64)
 	b = append(b, ", group ratio "...)
 	b = strconv.AppendFloat(b, r.Group, 'g', 4, 64)
+	if r.Cache != 1 || r.CacheWrite != 1 {
+		b = append(b, ", cache ratio "...)
+		b = strconv.AppendFloat(b, r.Cache, 'g', 4, 64)
+		b = append(b, ", cache write ratio "...)
+		b = strconv.AppendFloat(b, r.CacheWrite, 'g', 4, 64)
+	}
 	return string(b)
 }
 

@@ -30,6 +30,8 @@ const (
 var knownOptions = map[string]optionKind{
 	actors.OptModelRatio:          optRatios,
 	actors.OptCompletionRatio:     optRatios,
+	actors.OptCacheRatio:          optRatios,
+	actors.OptCreateCacheRatio:    optRatios,
 	actors.OptModelPrice:          optRatios,
 	actors.OptGroupRatio:          optRatios,
 	actors.OptQuotaPerUnit:        optNumber,

@@ -208,7 +208,7 @@ func (k *call) charge(u *adaptors.Usage, images int, text string, outBytes int) 
 		}
 		u.TotalTokens = u.PromptTokens + u.CompletionTokens
 	}
-	return u, k.ratios.Quota(u.PromptTokens, u.CompletionTokens)
+	return u, k.ratios.QuotaCached(u.PromptTokens, u.CachedTokens, u.CacheWriteTokens, u.CompletionTokens)
 }
 
 // withModel returns a JSON body with its model member set (the engines
