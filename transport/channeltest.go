@@ -43,12 +43,16 @@ func (s *Server) TestChannel(ctx context.Context, id int64, model string) (time.
 		"model":    up,
 		"messages": []map[string]string{{"role": "user", "content": testPrompt}},
 	})
-	req := &adaptors.Request{Mode: adaptors.ModeChat, Model: up, OriginModel: model, Body: body}
+	req := &adaptors.Request{Mode: adaptors.ModeChat, Model: up, OriginModel: model, Body: body, Created: time.Now().Unix()}
 	key := ch.Keys[0]
 	if len(ch.Active) > 0 {
 		key = ch.Keys[ch.Active[0]]
 	}
-	hr, err := ad.BuildRequest(&adaptors.Channel{ID: int(ch.ID), Type: ch.Type, BaseURL: ch.BaseURL, Key: key, Config: ch.Config}, req)
+	actx := &adaptors.Channel{ID: int(ch.ID), Type: ch.Type, BaseURL: ch.BaseURL, Key: key, Config: ch.Config}
+	if err := s.authorize(ctx, ad, actx); err != nil {
+		return 0, model, err
+	}
+	hr, err := ad.BuildRequest(actx, req)
 	if err != nil {
 		return 0, model, err
 	}
@@ -91,7 +95,26 @@ func (s *Server) channelFor(id int64) (*actors.ChannelInfo, adaptors.Adaptor, *a
 	if len(ch.Active) > 0 {
 		key = ch.Keys[ch.Active[0]]
 	}
-	return ch, ad, &adaptors.Channel{ID: int(ch.ID), Type: ch.Type, BaseURL: ch.BaseURL, Key: key, Config: ch.Config}, nil
+	actx := &adaptors.Channel{ID: int(ch.ID), Type: ch.Type, BaseURL: ch.BaseURL, Key: key, Config: ch.Config}
+	if err := s.authorize(context.Background(), ad, actx); err != nil {
+		return nil, nil, nil, err
+	}
+	return ch, ad, actx, nil
+}
+
+// authorize obtains the channel's access token when its adaptor exchanges
+// the credential for one (adaptors.TokenExchanger).
+func (s *Server) authorize(ctx context.Context, ad adaptors.Adaptor, ch *adaptors.Channel) error {
+	te, ok := ad.(adaptors.TokenExchanger)
+	if !ok {
+		return nil
+	}
+	tok, err := s.tokens.get(ctx, te, ch, s.up)
+	if err != nil {
+		return fmt.Errorf("token exchange: %w", err)
+	}
+	ch.AccessToken = tok
+	return nil
 }
 
 // call makes one gateway-made upstream call and returns a 2xx body.

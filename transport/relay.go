@@ -135,6 +135,26 @@ type call struct {
 	res        actors.Reservation
 	openSeq    uint64
 	failed     []int64 // channels that failed this request
+	// passthrough are the client headers adaptors may forward.
+	passthrough []adaptors.Header
+	// inlined is the body with image URLs replaced by data: URLs, made
+	// once for all attempts (inlineErr when that failed).
+	inlined   []byte
+	inlineErr error
+}
+
+// passthroughHeaders are the client headers adaptors may forward
+// (adaptors.Request.Passthrough): Anthropic's API version and beta flags,
+// which Anthropic SDK clients send.
+var passthroughHeaders = []string{"anthropic-version", "anthropic-beta"}
+
+// inlineImages returns the client body with its image URLs downloaded
+// into data: URLs, fetching them on the first call only.
+func (k *call) inlineImages(ctx context.Context) ([]byte, error) {
+	if k.inlined == nil && k.inlineErr == nil {
+		k.inlined, k.inlineErr = k.s.images.inline(ctx, k.body)
+	}
+	return k.inlined, k.inlineErr
 }
 
 func (s *Server) relay(mode adaptors.Mode) app.HandlerFunc {
@@ -148,6 +168,11 @@ func (s *Server) relay(mode adaptors.Mode) app.HandlerFunc {
 		s.inflight.Add(1)
 		defer s.inflight.Add(-1)
 		k := &call{s: s, c: c, mode: mode, reqID: reqID, start: time.Now()}
+		for _, h := range passthroughHeaders {
+			if v := c.Request.Header.Peek(h); len(v) > 0 {
+				k.passthrough = append(k.passthrough, adaptors.Header{Key: h, Value: string(v)})
+			}
+		}
 		if e := k.run(ctx); e != nil {
 			writeError(c, e, reqID)
 		}
@@ -328,14 +353,6 @@ func (k *call) attempt(ctx context.Context, ch *actors.ChannelInfo) outcome {
 		return outcome{err: apiError(http.StatusInternalServerError, typeGateway, "channel_type_unsupported",
 			"channel type is not supported by this gateway"), retryable: true}
 	}
-	body := k.body
-	if !k.p.multipart {
-		body = channelBody(k.body, k.mode, ch)
-	}
-	req := &adaptors.Request{
-		Mode: k.mode, Model: ch.UpstreamModel(k.p.model), OriginModel: k.p.model, Body: body,
-		ContentType: k.contentType, Stream: k.p.stream, IncludeUsage: k.p.includeUsage, Created: k.start.Unix(),
-	}
 	key := ch.PickKey()
 	if key < 0 {
 		return outcome{err: apiError(http.StatusServiceUnavailable, typeGateway, "channel_no_key",
@@ -346,6 +363,36 @@ func (k *call) attempt(ctx context.Context, ch *actors.ChannelInfo) outcome {
 		k.keyNo = key + 1
 	}
 	actx := &adaptors.Channel{ID: int(ch.ID), Type: ch.Type, BaseURL: ch.BaseURL, Key: ch.Keys[key], Config: ch.Config}
+	req := &adaptors.Request{
+		Mode: k.mode, Model: ch.UpstreamModel(k.p.model), OriginModel: k.p.model, Body: k.body,
+		ContentType: k.contentType, Stream: k.p.stream, IncludeUsage: k.p.includeUsage, Created: k.start.Unix(),
+		Passthrough: k.passthrough,
+	}
+	src := k.body
+	if ii, ok := ad.(adaptors.ImageInliner); ok && k.mode == adaptors.ModeChat && ii.InlinesImages(actx, req) {
+		var err error
+		if src, err = k.inlineImages(ctx); err != nil {
+			var ie *errImage
+			if errors.As(err, &ie) {
+				return outcome{err: apiError(http.StatusBadRequest, typeInvalidRequest, "invalid_image_url", ie.Error())}
+			}
+			return outcome{err: apiError(http.StatusBadRequest, typeInvalidRequest, "invalid_image_url", "image download failed")}
+		}
+	}
+	req.Body = src
+	if !k.p.multipart {
+		req.Body = channelBody(src, k.mode, ch)
+	}
+	if te, ok := ad.(adaptors.TokenExchanger); ok {
+		tok, err := s.tokens.get(ctx, te, actx, s.up)
+		if err != nil {
+			k.record(ch, false, 0, true, "")
+			s.log.Warn("channel token exchange failed", "request_id", k.reqID, "channel_id", ch.ID, "err", err)
+			return outcome{err: apiError(http.StatusBadGateway, typeUpstream, "token_exchange_failed",
+				"the channel could not obtain an upstream access token"), retryable: true}
+		}
+		actx.AccessToken = tok
+	}
 	hr, err := ad.BuildRequest(actx, req)
 	switch {
 	case errors.Is(err, adaptors.ErrInvalidBody):
@@ -380,6 +427,9 @@ func (k *call) attempt(ctx context.Context, ch *actors.ChannelInfo) outcome {
 			forceClose(resp)
 		}
 		e := ad.ParseError(status, body)
+		if _, ok := ad.(adaptors.TokenExchanger); ok && status == http.StatusUnauthorized {
+			s.tokens.forget(int(ch.ID)) // revoked or expired early: exchange again next time
+		}
 		code, _ := e.Code.(string)
 		disabling, reason := k.pricing.AutoDisable.Fatal(status, code, e.Message)
 		// A bad request says nothing about the channel, unless its message

@@ -48,6 +48,9 @@ type Config struct {
 	DrainTimeout time.Duration
 	// Upstream tunes the provider HTTP clients.
 	Upstream UpstreamConfig
+	// Images bounds the downloads of chat image URLs for providers that
+	// take images only inline.
+	Images ImageFetchConfig
 	// Node is this node's id, part of request ids.
 	Node string
 	// PProf serves /debug/pprof/ (for benchmarks; off by default).
@@ -92,6 +95,8 @@ type Server struct {
 
 	limits   *limiter
 	cache    *respCache
+	images   *imageFetcher
+	tokens   *tokenCache
 	inflight atomic.Int64
 	draining atomic.Bool
 	reqSeq   atomic.Uint64
@@ -139,7 +144,9 @@ func New(cfg Config, deps Deps) (*Server, error) {
 		idPrefix: strconv.FormatInt(time.Now().UnixMilli(), 36) + cfg.Node,
 		limits: &limiter{api: newWindow(lim.API), web: newWindow(lim.Web), critical: newWindow(lim.Critical),
 			rootAccess: deps.RootAccess},
-		cache: newRespCache(),
+		cache:  newRespCache(),
+		images: newImageFetcher(cfg.Images),
+		tokens: newTokenCache(),
 	}
 	s.routes()
 	return s, nil

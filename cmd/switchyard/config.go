@@ -22,6 +22,10 @@ type Config struct {
 	Drain     time.Duration `flag:"drain-timeout" help:"how long SIGTERM waits for in-flight requests and streams"`
 	PProf     bool          `flag:"pprof" help:"serve /debug/pprof/ (profiling; keep off in production)"`
 	MaxBodyMB int           `flag:"max-body-mb" help:"largest relay request body in MiB (images and audio uploads, base64 images); larger ones get 413"`
+	// Image URLs of chat requests, downloaded for providers that take
+	// images only inline (Anthropic, Gemini, Bedrock, Ollama).
+	ImageFetchMaxMB   int  `flag:"image-fetch-max-mb" help:"largest image in MiB the gateway downloads for a chat image URL (providers that take images only inline)"`
+	ImageFetchPrivate bool `flag:"image-fetch-private" help:"let chat image URLs point at private, loopback and link-local addresses (off: a client cannot make the gateway read its own network)"`
 	// Per-address limits (0 disables one); per node.
 	APIRateLimit      int `flag:"api-rate-limit" help:"requests per client address per 180 s on /api and /dashboard (root access tokens exempt; 0: no limit)"`
 	WebRateLimit      int `flag:"web-rate-limit" help:"requests per client address per 180 s on the web UI (0: no limit)"`
@@ -41,7 +45,7 @@ type Config struct {
 
 func defaultConfig() Config {
 	return Config{Listen: ":3000", Data: "./data", NodeID: "node1", LogLevel: "info", Drain: 60 * time.Second,
-		APIRateLimit: 480, WebRateLimit: 240, CriticalRateLimit: 20, MaxBodyMB: 64}
+		APIRateLimit: 480, WebRateLimit: 240, CriticalRateLimit: 20, MaxBodyMB: 64, ImageFetchMaxMB: 20}
 }
 
 func envName(f reflect.StructField) string {
@@ -102,7 +106,7 @@ func (c Config) validate() error {
 	for _, l := range []struct {
 		name string
 		v    int
-	}{{"--api-rate-limit", c.APIRateLimit}, {"--web-rate-limit", c.WebRateLimit}, {"--critical-rate-limit", c.CriticalRateLimit}, {"--max-body-mb", c.MaxBodyMB}} {
+	}{{"--api-rate-limit", c.APIRateLimit}, {"--web-rate-limit", c.WebRateLimit}, {"--critical-rate-limit", c.CriticalRateLimit}, {"--max-body-mb", c.MaxBodyMB}, {"--image-fetch-max-mb", c.ImageFetchMaxMB}} {
 		if l.v < 0 {
 			return fmt.Errorf("%s must not be negative", l.name)
 		}

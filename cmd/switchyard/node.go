@@ -179,6 +179,7 @@ func startNode(cfg Config, listener net.Listener, log *slog.Logger, out io.Write
 	n.http, err = transport.New(transport.Config{
 		Listen: cfg.Listen, Listener: listener, DrainTimeout: cfg.Drain, Node: cfg.NodeID, PProf: cfg.PProf, Logger: log,
 		MaxBodyBytes: cfg.MaxBodyMB << 20,
+		Images:       transport.ImageFetchConfig{MaxBytes: int64(cfg.ImageFetchMaxMB) << 20, AllowPrivate: cfg.ImageFetchPrivate},
 		Limits: &transport.Limits{
 			API:      transport.RateLimit{Count: cfg.APIRateLimit, Per: 180 * time.Second},
 			Web:      transport.RateLimit{Count: cfg.WebRateLimit, Per: 180 * time.Second},
