@@ -1,6 +1,7 @@
 package actors
 
 import (
+	"encoding/json"
 	"fmt"
 	"log/slog"
 	"math/rand/v2"
@@ -300,16 +301,34 @@ func NewChannelInfo(ch *storage.Channel) (*ChannelInfo, error) {
 		}
 	}
 	if cfg := strings.TrimSpace(ch.Config); cfg != "" && cfg != "{}" {
-		var raw map[string]any
+		var raw map[string]json.RawMessage
 		if err := sonic.UnmarshalString(cfg, &raw); err != nil {
 			if firstErr == nil {
 				firstErr = fmt.Errorf("config: %w", err)
 			}
 		} else {
-			ci.Config = make(map[string]string, len(raw))
+			ci.Config = make(map[string]string, len(raw)+1)
 			for k, v := range raw {
-				ci.Config[k] = fmt.Sprint(v)
+				// Strings unquoted; anything else (a number, a nested
+				// service-account key, a deployment map) as its JSON text.
+				var str string
+				if len(v) > 0 && v[0] == '"' && sonic.Unmarshal(v, &str) == nil {
+					ci.Config[k] = str
+				} else {
+					ci.Config[k] = string(v)
+				}
 			}
+		}
+	}
+	// One API keeps one per-type setting in the channel's "other" field
+	// (Azure: the api-version; Gemini: the API version; Ali: a plugin);
+	// adaptors read it as Config["other"].
+	if o := strings.TrimSpace(ch.Other); o != "" {
+		if ci.Config == nil {
+			ci.Config = map[string]string{}
+		}
+		if _, set := ci.Config["other"]; !set {
+			ci.Config["other"] = o
 		}
 	}
 	if po := strings.TrimSpace(ch.ParamOverride); po != "" && po != "{}" {

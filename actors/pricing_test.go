@@ -1,6 +1,10 @@
 package actors
 
-import "testing"
+import (
+	"testing"
+
+	"switchyard/storage"
+)
 
 // The log's content line reads like One API's: ratios with four
 // significant digits.
@@ -63,5 +67,33 @@ func TestCacheRatios(t *testing.T) {
 	}
 	if _, errs := NewPricing(map[string]string{OptCacheRatio: `{"m":-1}`}); len(errs) == 0 {
 		t.Error("negative cache ratio accepted")
+	}
+}
+
+// A channel's config reaches adaptors as strings: nested objects (a
+// service-account key, a deployment map) as JSON text, not Go's map
+// syntax; One API's "other" field as Config["other"].
+func TestChannelInfoConfig(t *testing.T) {
+	ci, err := NewChannelInfo(&storage.Channel{
+		ID: 1, Type: 42, Key: "k", Status: storage.ChannelEnabled, Models: "m", Group: "default",
+		Config: `{"region":"us-east5","max":8,"vertex_ai_adc":{"type":"service_account","project_id":"p"},"list":["a",1]}`,
+		Other:  "2024-10-21",
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]string{
+		"region": "us-east5", "max": "8", "other": "2024-10-21",
+		"vertex_ai_adc": `{"type":"service_account","project_id":"p"}`, "list": `["a",1]`,
+	}
+	for k, v := range want {
+		if got := ci.Config[k]; got != v {
+			t.Errorf("Config[%q] = %q, want %q", k, got, v)
+		}
+	}
+	// An explicit config "other" wins over the field.
+	ci, _ = NewChannelInfo(&storage.Channel{ID: 2, Type: 3, Key: "k", Models: "m", Config: `{"other":"x"}`, Other: "y"})
+	if ci.Config["other"] != "x" {
+		t.Errorf("other %q", ci.Config["other"])
 	}
 }
