@@ -12,6 +12,8 @@ import (
 	"slices"
 
 	"switchyard/adaptors"
+	"switchyard/adaptors/azure"
+	"switchyard/adaptors/cloudflare"
 	"switchyard/adaptors/openai"
 	"switchyard/adaptors/openaicompat"
 )
@@ -61,6 +63,7 @@ func New() *Registry {
 		Models:         openAIModels(),
 		Adaptor:        openai.New(openai.OpenAIConfig()),
 	}}
+	rows = append(rows, providerRows()...)
 	for _, v := range openaicompat.Vendors() {
 		rows = append(rows, Row{
 			Type:           v.Type,
@@ -79,6 +82,28 @@ func New() *Registry {
 		r.byType[row.Type] = i
 	}
 	return r
+}
+
+// providerRows are the providers whose wire format or endpoints are not
+// plain OpenAI's: each has its own package (its conformance suite runs
+// there, with its own fixtures).
+func providerRows() []Row {
+	return []Row{
+		{Type: azure.ChannelType, Name: "Azure", DefaultBaseURL: azure.DefaultBaseURL, Models: azure.Models(), Adaptor: azure.New()},
+		{Type: cloudflare.ChannelType, Name: "Cloudflare", DefaultBaseURL: cloudflare.DefaultBaseURL, Models: cloudflare.Models(), Adaptor: cloudflare.New()},
+	}
+}
+
+// OwnDialect reports whether a channel type speaks a wire format of its
+// own (or OpenAI's at endpoints of its own), so that OpenAI's fixtures do
+// not describe it.
+func OwnDialect(channelType int) bool {
+	for _, r := range providerRows() {
+		if r.Type == channelType {
+			return true
+		}
+	}
+	return false
 }
 
 // Lookup returns the row of a channel type.
