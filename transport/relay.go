@@ -1,6 +1,7 @@
 package transport
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"io"
@@ -408,46 +409,92 @@ func (k *call) attempt(ctx context.Context, ch *actors.ChannelInfo) outcome {
 	ch.Health.Begin()
 	defer ch.Health.End()
 	t0 := time.Now()
-	resp, err := k.send(ctx, hr, ch)
-	if errors.Is(err, errFirstByte) {
-		k.record(ch, false, time.Since(t0), false, "")
-		return outcome{err: apiError(http.StatusGatewayTimeout, typeUpstream, "first_byte_timeout",
-			"the upstream did not start answering in time"), retryable: true}
-	}
-	if err != nil {
-		k.record(ch, false, time.Since(t0), false, "")
-		s.log.Warn("upstream call failed", "request_id", k.reqID, "channel_id", ch.ID, "err", err)
-		return outcome{err: apiError(http.StatusBadGateway, typeUpstream, "do_request_failed", "upstream request failed"), retryable: true}
-	}
-	defer protocol.ReleaseResponse(resp)
-	status := resp.StatusCode()
-	if status < 200 || status > 299 {
-		body := readBody(resp, k.p.stream, 1<<20)
+	fu, multi := ad.(adaptors.FollowUpper)
+	var (
+		rbody []byte // the final non-stream answer
+		ctype string // and its Content-Type
+	)
+	for step := 1; ; step++ {
+		resp, err := k.send(ctx, hr, ch)
+		if errors.Is(err, errFirstByte) {
+			k.record(ch, false, time.Since(t0), false, "")
+			return outcome{err: apiError(http.StatusGatewayTimeout, typeUpstream, "first_byte_timeout",
+				"the upstream did not start answering in time"), retryable: true}
+		}
+		if err != nil {
+			k.record(ch, false, time.Since(t0), false, "")
+			s.log.Warn("upstream call failed", "request_id", k.reqID, "channel_id", ch.ID, "err", err)
+			return outcome{err: apiError(http.StatusBadGateway, typeUpstream, "do_request_failed", "upstream request failed"), retryable: true}
+		}
+		final := true // resp lives until the attempt returns
+		defer func() {
+			if final {
+				protocol.ReleaseResponse(resp)
+			}
+		}()
+		status := resp.StatusCode()
+		if status < 200 || status > 299 {
+			body := readBody(resp, k.p.stream, 1<<20)
+			if k.p.stream {
+				forceClose(resp)
+			}
+			e := ad.ParseError(status, body)
+			if _, ok := ad.(adaptors.TokenExchanger); ok && status == http.StatusUnauthorized {
+				s.tokens.forget(int(ch.ID)) // revoked or expired early: exchange again next time
+			}
+			code, _ := e.Code.(string)
+			disabling, reason := k.pricing.AutoDisable.Fatal(status, code, e.Message)
+			// A bad request says nothing about the channel, unless its message
+			// says the account behind it cannot serve.
+			if !clientFault(status) || disabling {
+				breaker := status == http.StatusUnauthorized || status == http.StatusForbidden || disabling
+				k.record(ch, false, time.Since(t0), breaker, reason)
+			}
+			return outcome{err: e, retryable: k.retryable(status)}
+		}
+		if k.p.stream && (!multi || isEventStream(resp)) {
+			return k.relayStream(ctx, ad, req, ch, resp, t0)
+		}
+		ctype = string(resp.Header.ContentType())
+		if !multi {
+			rbody = resp.Body()
+			break
+		}
+		// A multi-step upstream (adaptors.FollowUpper): this answer says
+		// what to call next, or is the final one.
+		rbody = bytes.Clone(readBody(resp, k.p.stream, maxStepBody))
 		if k.p.stream {
 			forceClose(resp)
 		}
-		e := ad.ParseError(status, body)
-		if _, ok := ad.(adaptors.TokenExchanger); ok && status == http.StatusUnauthorized {
-			s.tokens.forget(int(ch.ID)) // revoked or expired early: exchange again next time
+		final = false
+		protocol.ReleaseResponse(resp)
+		next, delay, err := fu.FollowUp(actx, req, step, rbody)
+		if o, failed := k.followFailed(ch, err, t0); failed {
+			return o
 		}
-		code, _ := e.Code.(string)
-		disabling, reason := k.pricing.AutoDisable.Fatal(status, code, e.Message)
-		// A bad request says nothing about the channel, unless its message
-		// says the account behind it cannot serve.
-		if !clientFault(status) || disabling {
-			breaker := status == http.StatusUnauthorized || status == http.StatusForbidden || disabling
-			k.record(ch, false, time.Since(t0), breaker, reason)
+		if next == nil {
+			break
 		}
-		return outcome{err: e, retryable: k.retryable(status)}
-	}
-	if k.p.stream {
-		return k.relayStream(ctx, ad, req, ch, resp, t0)
+		if step >= maxSteps || time.Since(t0)+delay > maxFollow {
+			k.record(ch, false, time.Since(t0), false, "")
+			return outcome{err: apiError(http.StatusGatewayTimeout, typeUpstream, "upstream_timeout",
+				"the upstream did not finish in time"), retryable: true}
+		}
+		if delay > 0 {
+			select {
+			case <-time.After(delay):
+			case <-ctx.Done():
+				return outcome{err: apiError(499, typeGateway, "client_gone", "the client went away")}
+			}
+		}
+		overrideHeaders(next, ch.Headers)
+		hr = next
 	}
 	var out *adaptors.Response
 	if tp, ok := ad.(adaptors.TypedResponseParser); ok {
-		out, err = tp.ParseTypedResponse(req, string(resp.Header.ContentType()), resp.Body())
+		out, err = tp.ParseTypedResponse(req, ctype, rbody)
 	} else {
-		out, err = ad.ParseResponse(req, resp.Body())
+		out, err = ad.ParseResponse(req, rbody)
 	}
 	if err != nil {
 		k.record(ch, false, time.Since(t0), false, "")
@@ -481,6 +528,36 @@ func (k *call) attempt(ctx context.Context, ch *actors.ChannelInfo) outcome {
 	}
 	k.settle(ch, usage, q)
 	return outcome{done: true}
+}
+
+// Bounds of a multi-step upstream call (adaptors.FollowUpper): the calls
+// of one attempt, the time they may take (polling a prediction included),
+// and the size of an intermediate answer.
+const (
+	maxSteps    = 600
+	maxFollow   = 10 * time.Minute
+	maxStepBody = 8 << 20
+)
+
+// isEventStream reports whether an answer is a server-sent event stream.
+func isEventStream(resp *protocol.Response) bool {
+	return bytes.HasPrefix(resp.Header.ContentType(), []byte("text/event-stream"))
+}
+
+// followFailed maps a FollowUp error: an upstream error carried in a 2xx
+// answer (a failed prediction) as it is, anything else as an unreadable
+// answer.
+func (k *call) followFailed(ch *actors.ChannelInfo, err error, t0 time.Time) (outcome, bool) {
+	if err == nil {
+		return outcome{}, false
+	}
+	k.record(ch, false, time.Since(t0), false, "")
+	var se *schema.Error
+	if errors.As(err, &se) {
+		return outcome{err: se, retryable: k.retryable(se.Status)}, true
+	}
+	k.s.log.Warn("multi-step upstream answer unreadable", "request_id", k.reqID, "channel_id", ch.ID, "err", err)
+	return outcome{err: apiError(http.StatusBadGateway, typeUpstream, "bad_response", "upstream sent an unreadable response"), retryable: true}, true
 }
 
 // errFirstByte: the upstream did not answer within the channel's
