@@ -16,7 +16,7 @@ import (
 )
 
 func TestInboundRequestGolden(t *testing.T) {
-	files, err := filepath.Glob("testdata/request/*.json")
+	files, err := filepath.Glob("testdata/inbound/request/*.json")
 	if err != nil || len(files) == 0 {
 		t.Fatalf("no request fixtures: %v", err)
 	}
@@ -32,7 +32,7 @@ func TestInboundRequestGolden(t *testing.T) {
 				t.Fatalf("output is not json: %v\n%s", err, in.OpenAI)
 			}
 			got := fmt.Sprintf("model=%s stream=%v\n%s\n", in.Model, in.Stream, pretty.Bytes())
-			adaptortest.Golden(t, "testdata/request/"+name+".golden", []byte(got), *update)
+			adaptortest.Golden(t, "testdata/inbound/request/"+name+".golden", []byte(got), *update)
 		})
 	}
 }
@@ -167,7 +167,7 @@ func TestInboundBadRequests(t *testing.T) {
 }
 
 func FuzzInboundRequest(f *testing.F) {
-	files, _ := filepath.Glob("testdata/request/*.json")
+	files, _ := filepath.Glob("testdata/inbound/request/*.json")
 	for _, file := range files {
 		if b, err := os.ReadFile(file); err == nil {
 			f.Add(b)

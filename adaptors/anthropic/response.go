@@ -1,134 +1,207 @@
 package anthropic
 
 import (
-	"crypto/sha256"
-	"encoding/hex"
+	"bytes"
 	"encoding/json"
 	"fmt"
-	"strconv"
+	"strings"
 
 	"switchyard/adaptors"
 	"switchyard/adaptors/internal/openaiwire"
+	"switchyard/adaptors/schema"
 )
 
-// messageOut is Anthropic's Message object, members in the order
-// Anthropic sends them.
-type messageOut struct {
-	ID           string     `json:"id"`
-	Type         string     `json:"type"`
-	Role         string     `json:"role"`
-	Model        string     `json:"model"`
-	Content      []blockOut `json:"content"`
-	StopReason   *string    `json:"stop_reason"`
-	StopSequence *string    `json:"stop_sequence"`
-	Usage        usageOut   `json:"usage"`
+// upUsage is Anthropic's usage object (Message.usage, message_start's
+// message.usage, message_delta's cumulative usage). input_tokens counts
+// only the prompt tokens neither read from nor written to the cache.
+type upUsage struct {
+	InputTokens              int `json:"input_tokens"`
+	CacheCreationInputTokens int `json:"cache_creation_input_tokens"`
+	CacheReadInputTokens     int `json:"cache_read_input_tokens"`
+	OutputTokens             int `json:"output_tokens"`
+	OutputTokensDetails      struct {
+		ThinkingTokens int `json:"thinking_tokens"`
+	} `json:"output_tokens_details"`
 }
 
-// blockOut is a response content block. The member order makes each kind
-// come out as Anthropic writes it: text {type,text}, thinking
-// {type,thinking,signature}, tool_use {type,id,name,input}.
-type blockOut struct {
-	Type      string          `json:"type"`
-	ID        string          `json:"id,omitempty"`
-	Name      string          `json:"name,omitempty"`
-	Input     json.RawMessage `json:"input,omitempty"`
-	Text      *string         `json:"text,omitempty"`
-	Thinking  *string         `json:"thinking,omitempty"`
-	Signature *string         `json:"signature,omitempty"`
-}
-
-func textBlock(s string) blockOut { return blockOut{Type: "text", Text: &s} }
-
-// thinkingBlock carries OpenAI reasoning. OpenAI-dialect upstreams sign
-// nothing, so the signature is empty; InboundRequest drops thinking blocks
-// that clients send back, so nothing ever checks it.
-func thinkingBlock(s string) blockOut {
-	empty := ""
-	return blockOut{Type: "thinking", Thinking: &s, Signature: &empty}
-}
-
-func toolUseBlock(id, name string, input json.RawMessage) blockOut {
-	return blockOut{Type: "tool_use", ID: id, Name: name, Input: input}
-}
-
-// toolUseID returns the id for a tool call: the upstream's own, or one
-// derived from the message id when the upstream sent none (Anthropic
-// clients answer tool_use blocks by id, so every block needs one).
-func toolUseID(id, msgID string, n int) string {
-	if id != "" {
-		return id
+// toUsage converts Anthropic's counts to OpenAI's: prompt_tokens is
+// every prompt token (uncached, cache reads and cache writes), with the
+// reads as CachedTokens and the writes as CacheWriteTokens;
+// completion_tokens is output_tokens, thinking included, with
+// output_tokens_details.thinking_tokens (when reported) as
+// ReasoningTokens.
+func (u *upUsage) toUsage() *adaptors.Usage {
+	p := u.InputTokens + u.CacheReadInputTokens + u.CacheCreationInputTokens
+	return &adaptors.Usage{
+		PromptTokens:     p,
+		CompletionTokens: u.OutputTokens,
+		TotalTokens:      p + u.OutputTokens,
+		CachedTokens:     u.CacheReadInputTokens,
+		CacheWriteTokens: u.CacheCreationInputTokens,
+		ReasoningTokens:  u.OutputTokensDetails.ThinkingTokens,
 	}
-	return "toolu_" + msgID[len("msg_"):] + "_" + strconv.Itoa(n)
 }
 
-// fallbackID names an answer whose upstream sent no id: a digest of its
-// bytes, so the same answer always gets the same id.
-func fallbackID(b []byte) string {
-	sum := sha256.Sum256(b)
-	return "switchyard-" + hex.EncodeToString(sum[:12])
+// clientUsage is the usage object of the client's body.
+func clientUsage(u *adaptors.Usage) *schema.Usage {
+	return &schema.Usage{
+		PromptTokens:            u.PromptTokens,
+		CompletionTokens:        u.CompletionTokens,
+		TotalTokens:             u.TotalTokens,
+		PromptTokensDetails:     &schema.PromptTokensDetails{CachedTokens: u.CachedTokens},
+		CompletionTokensDetails: &schema.CompletionTokensDetails{ReasoningTokens: u.ReasoningTokens},
+	}
 }
 
-// OutboundResponse converts an OpenAI chat.completion body (from a 2xx
-// upstream answer) into the Anthropic Message the client expects, and
-// returns the upstream's usage for billing (nil when it reported none).
-// model is the model the client asked for, echoed as Anthropic does.
+// finishReason maps Anthropic's stop_reason to OpenAI's finish_reason:
+// end_turn, stop_sequence and pause_turn (a server tool paused the turn;
+// the text so far is the answer) are "stop"; max_tokens and
+// model_context_window_exceeded are "length"; tool_use is "tool_calls";
+// refusal (the safety classifiers declined) is "content_filter".
+// Unknown or missing reasons are "stop".
+func finishReason(stop string) string {
+	switch stop {
+	case "max_tokens", "model_context_window_exceeded":
+		return "length"
+	case "tool_use":
+		return "tool_calls"
+	case "refusal":
+		return "content_filter"
+	}
+	return "stop"
+}
+
+// upResponse is the Messages API's Message, as far as it is converted.
+type upResponse struct {
+	ID         string          `json:"id"`
+	Type       string          `json:"type"`
+	Content    []upContent     `json:"content"`
+	StopReason string          `json:"stop_reason"`
+	Usage      *upUsage        `json:"usage"`
+	Error      json.RawMessage `json:"error"`
+}
+
+// upContent is a response content block; Type says which members apply.
+type upContent struct {
+	Type     string          `json:"type"`
+	Text     string          `json:"text"`
+	Thinking string          `json:"thinking"`
+	ID       string          `json:"id"`
+	Name     string          `json:"name"`
+	Input    json.RawMessage `json:"input"`
+}
+
+// The client's chat.completion.
+type oaCompletion struct {
+	ID      string        `json:"id"`
+	Object  string        `json:"object"`
+	Created int64         `json:"created"`
+	Model   string        `json:"model"`
+	Choices []oaChoice    `json:"choices"`
+	Usage   *schema.Usage `json:"usage,omitempty"`
+}
+
+type oaChoice struct {
+	Index        int       `json:"index"`
+	Message      oaAnswer  `json:"message"`
+	FinishReason string    `json:"finish_reason"`
+	Logprobs     *struct{} `json:"logprobs"`
+}
+
+// oaAnswer is the assistant message. Content is null when the answer is
+// only tool calls, as OpenAI sends it.
+type oaAnswer struct {
+	Role             string      `json:"role"`
+	Content          *string     `json:"content"`
+	ReasoningContent string      `json:"reasoning_content,omitempty"`
+	ToolCalls        []oaCallOut `json:"tool_calls,omitempty"`
+	Refusal          *string     `json:"refusal"`
+}
+
+type oaCallOut struct {
+	ID       string `json:"id"`
+	Type     string `json:"type"`
+	Function struct {
+		Name      string `json:"name"`
+		Arguments string `json:"arguments"`
+	} `json:"function"`
+}
+
+// ParseMessage converts a Messages API answer (a Message object) into
+// the client's OpenAI chat.completion and its usage; the Adaptor's
+// ParseResponse is this function, and the Bedrock and Vertex adaptors
+// reuse it for the same Message their hosts return. Pure and safe for
+// concurrent use.
 //
-// The first choice is the answer. Its reasoning (reasoning_content or
-// reasoning) becomes a thinking block ahead of the text, its content (and
-// refusal) a text block, its tool calls tool_use blocks whose input is the
-// parsed arguments ({} when they are not a JSON object). finish_reason
-// maps to stop_reason as stopReason documents; the stop sequence is named
-// when the upstream reports which one matched (vLLM, SGLang). Usage is
-// split as usageOut documents; when the upstream reported none the
-// message's usage is all zero (the gateway's estimate is for billing, not
-// for the body). A body that is not a JSON object, or that
-// carries an "error" member, fails with adaptors.ErrInvalidResponse.
-// Safe for concurrent use.
-func OutboundResponse(openaiBody []byte, model string) ([]byte, *adaptors.Usage, error) {
-	if !openaiwire.IsObject(openaiBody) {
-		return nil, nil, fmt.Errorf("anthropic: %w: not a json object", adaptors.ErrInvalidResponse)
+// The completion's id is the message id ("msg_…", so it can be found in
+// Anthropic's logs), created is req.Created (a Message carries no
+// timestamp) and model is req.OriginModel. Text blocks are joined into
+// content, thinking blocks into reasoning_content (redacted_thinking
+// carries no text and is dropped), tool_use blocks become tool_calls
+// whose id is the tool_use id and whose arguments are the input as
+// compact JSON. A 2xx body of type "error" is returned as the
+// *schema.Error it carries; a body that is not a Message fails with
+// adaptors.ErrInvalidResponse.
+func ParseMessage(req *adaptors.Request, body []byte) (*adaptors.Response, error) {
+	if !openaiwire.IsObject(body) {
+		return nil, fmt.Errorf("anthropic: %w: not a json object", adaptors.ErrInvalidResponse)
 	}
-	var w openaiwire.Completion
-	if err := openaiwire.DecodeLenient(openaiBody, &w); err != nil {
-		return nil, nil, fmt.Errorf("anthropic: %w: %v", adaptors.ErrInvalidResponse, err)
+	var m upResponse
+	if err := openaiwire.DecodeLenient(body, &m); err != nil {
+		return nil, fmt.Errorf("anthropic: %w: %v", adaptors.ErrInvalidResponse, err)
 	}
-	if openaiwire.IsPresent(w.Error) {
-		return nil, nil, fmt.Errorf("anthropic: %w: upstream error: %s", adaptors.ErrInvalidResponse, w.Error)
+	if m.Type == "error" || (m.Type == "" && openaiwire.IsPresent(m.Error)) {
+		return nil, errorFromEvent(body)
 	}
-	id := w.ID
-	if id == "" {
-		id = fallbackID(openaiBody)
+	if m.Type != "message" {
+		return nil, fmt.Errorf("anthropic: %w: not a Message (type %q)", adaptors.ErrInvalidResponse, m.Type)
 	}
-	msg := messageOut{
-		ID:      messageID(id),
-		Type:    "message",
-		Role:    "assistant",
-		Model:   model,
-		Content: []blockOut{},
-	}
-	usage := w.Usage.ToUsage()
-	msg.Usage = anthropicUsage(usage)
-	finish, matched, seq := "", false, ""
-	if len(w.Choices) > 0 {
-		c := &w.Choices[0]
-		if r := c.Message.ReasoningText(); r != "" {
-			msg.Content = append(msg.Content, thinkingBlock(r))
+	var text, thinking strings.Builder
+	ans := oaAnswer{Role: "assistant"}
+	for i := range m.Content {
+		c := &m.Content[i]
+		switch c.Type {
+		case "text":
+			text.WriteString(c.Text)
+		case "thinking":
+			thinking.WriteString(c.Thinking)
+		case "tool_use":
+			var call oaCallOut
+			call.ID, call.Type = c.ID, "function"
+			call.Function.Name = c.Name
+			call.Function.Arguments = compactArgs(c.Input)
+			ans.ToolCalls = append(ans.ToolCalls, call)
 		}
-		if t := c.Message.Text(); t != "" {
-			msg.Content = append(msg.Content, textBlock(t))
-		}
-		for i, tc := range c.Message.ToolCalls {
-			msg.Content = append(msg.Content, toolUseBlock(toolUseID(tc.ID, msg.ID, i), tc.Function.Name, openaiwire.ObjectOrEmpty(tc.Function.Arguments)))
-		}
-		if c.FinishReason != nil {
-			finish = *c.FinishReason
-		}
-		seq, matched = c.StopSequence()
 	}
-	reason := stopReason(finish, matched, len(w.Choices) > 0 && len(w.Choices[0].Message.ToolCalls) > 0)
-	msg.StopReason = &reason
-	if reason == stopStopSequence {
-		msg.StopSequence = &seq
+	if text.Len() > 0 || len(ans.ToolCalls) == 0 {
+		s := text.String()
+		ans.Content = &s
 	}
-	return openaiwire.Marshal(&msg), usage, nil
+	ans.ReasoningContent = thinking.String()
+	out := oaCompletion{
+		ID:      m.ID,
+		Object:  "chat.completion",
+		Created: req.Created,
+		Model:   req.OriginModel,
+		Choices: []oaChoice{{Message: ans, FinishReason: finishReason(m.StopReason)}},
+	}
+	var usage *adaptors.Usage
+	if m.Usage != nil {
+		usage = m.Usage.toUsage()
+		out.Usage = clientUsage(usage)
+	}
+	return &adaptors.Response{Body: openaiwire.Marshal(&out), Usage: usage}, nil
+}
+
+// compactArgs renders a tool_use input as the arguments string: compact
+// JSON, "{}" when absent.
+func compactArgs(input json.RawMessage) string {
+	if !openaiwire.IsPresent(input) {
+		return "{}"
+	}
+	var b bytes.Buffer
+	if json.Compact(&b, input) != nil {
+		return "{}"
+	}
+	return b.String()
 }

@@ -12,8 +12,10 @@ import (
 	"slices"
 
 	"switchyard/adaptors"
+	"switchyard/adaptors/anthropic"
 	"switchyard/adaptors/azure"
 	"switchyard/adaptors/cloudflare"
+	"switchyard/adaptors/ollama"
 	"switchyard/adaptors/openai"
 	"switchyard/adaptors/openaicompat"
 )
@@ -89,7 +91,9 @@ func New() *Registry {
 // there, with its own fixtures).
 func providerRows() []Row {
 	return []Row{
+		{Type: 14, Name: "Anthropic", DefaultBaseURL: anthropic.DefaultBaseURL, Models: anthropic.Models(), Adaptor: anthropic.New()},
 		{Type: azure.ChannelType, Name: "Azure", DefaultBaseURL: azure.DefaultBaseURL, Models: azure.Models(), Adaptor: azure.New()},
+		{Type: 30, Name: "Ollama", DefaultBaseURL: ollama.DefaultBaseURL, Models: ollama.Models(), Adaptor: ollama.New()},
 		{Type: cloudflare.ChannelType, Name: "Cloudflare", DefaultBaseURL: cloudflare.DefaultBaseURL, Models: cloudflare.Models(), Adaptor: cloudflare.New()},
 	}
 }

@@ -59,11 +59,17 @@ func TestAnthropicRequestsParseIntoSDKTypes(t *testing.T) {
 				t.Fatalf("the SDK cannot read the body: %v\n%s", err, body)
 			}
 			// The Messages API takes "stream" beside the params (the SDK
-			// sets it itself for NewStreaming); anything else must be a
-			// field the SDK knows.
+			// sets it itself for NewStreaming). temperature and top_p
+			// belong to anthropic-version 2023-06-01, which the adaptor
+			// pins; this SDK speaks 2026-10-21, which dropped them (the
+			// adaptor leaves them out under that version: golden
+			// sampling_version_2026). Anything else must be a field the
+			// SDK knows.
 			var raw map[string]json.RawMessage
 			_ = json.Unmarshal(body, &raw)
 			delete(raw, "stream")
+			delete(raw, "temperature")
+			delete(raw, "top_p")
 			if p.Model == "" || p.MaxTokens == 0 || len(p.Messages) == 0 {
 				t.Fatalf("model, max_tokens or messages lost: %+v", p)
 			}
