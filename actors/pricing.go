@@ -3,6 +3,7 @@ package actors
 import (
 	"fmt"
 	"math"
+	"net/http"
 	"strconv"
 	"strings"
 	"time"
@@ -132,8 +133,17 @@ func (a AutoDisable) Fatal(status int, code, message string) (bool, string) {
 	if a.Status.Contains(status) {
 		return true, "upstream status " + strconv.Itoa(status) + ": " + message
 	}
-	if code == "insufficient_quota" {
+	switch code {
+	case "insufficient_quota":
 		return true, "insufficient quota upstream: " + message
+	case "invalid_api_key": // Gemini answers a dead key with 400 API_KEY_INVALID
+		return true, "invalid key upstream: " + message
+	}
+	if status == http.StatusTooManyRequests {
+		// A rate limit passes. Gemini words its per-minute limits like
+		// OpenAI's exhausted credit ("You exceeded your current quota"),
+		// and OpenAI marks the latter with its code, checked above.
+		return false, ""
 	}
 	low := strings.ToLower(message)
 	for _, k := range a.Keywords {

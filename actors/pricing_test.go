@@ -97,3 +97,28 @@ func TestChannelInfoConfig(t *testing.T) {
 		t.Errorf("other %q", ci.Config["other"])
 	}
 }
+
+// What makes an upstream failure count toward disabling a channel.
+func TestAutoDisableFatal(t *testing.T) {
+	p, _ := NewPricing(nil)
+	ad := p.AutoDisable
+	for _, c := range []struct {
+		status        int
+		code, message string
+		want          bool
+	}{
+		{401, "", "bad key", true}, // status list
+		{429, "insufficient_quota", "You exceeded your current quota, please check your plan and billing details.", true},
+		// Gemini's per-minute limit, worded like OpenAI's exhausted credit.
+		{429, "rate_limit_exceeded", "You exceeded your current quota, please check your plan and billing details. For more information on this error, head to: https://ai.google.dev/gemini-api/docs/rate-limits.", false},
+		{429, "", "Rate limit reached for requests", false},
+		{400, "invalid_api_key", "API key not valid. Please pass a valid API key.", true}, // Gemini
+		{400, "", "Your credit balance is too low to access the Anthropic API.", true},   // keyword
+		{400, "", "max_tokens: 100000 > 64000", false},
+		{500, "", "internal error", false},
+	} {
+		if got, _ := ad.Fatal(c.status, c.code, c.message); got != c.want {
+			t.Errorf("Fatal(%d, %q, %q) = %v, want %v", c.status, c.code, c.message, got, c.want)
+		}
+	}
+}

@@ -144,6 +144,23 @@ type call struct {
 	inlineErr error
 }
 
+// chunkID returns the "id" member at the top of a chunk's JSON object
+// (every chunk starts with it), or "" — without parsing the chunk.
+func chunkID(data []byte) string {
+	const key = `"id":"`
+	i := bytes.Index(data, []byte(key))
+	// The first member: only braces and spaces may precede it.
+	if i < 0 || len(bytes.TrimLeft(data[:i], "{ \t\r\n")) != 0 {
+		return ""
+	}
+	rest := data[i+len(key):]
+	j := bytes.IndexByte(rest, '"')
+	if j <= 0 || j > 128 || bytes.IndexByte(rest[:j], '\\') >= 0 {
+		return ""
+	}
+	return string(rest[:j])
+}
+
 // passthroughHeaders are the client headers adaptors may forward
 // (adaptors.Request.Passthrough): Anthropic's API version and beta flags,
 // which Anthropic SDK clients send.
@@ -642,6 +659,9 @@ func (k *call) relayStream(ctx context.Context, ad adaptors.Adaptor, req *adapto
 	var usage *adaptors.Usage
 	textBytes, images := 0, 0
 	clientGone, started := false, false
+	// streamID is the id of the stream's chunks: an estimated usage chunk
+	// must carry it, or SDK accumulators ignore it.
+	var streamID string
 	var streamErr error
 	buf := make([]byte, 0, 1024)
 	for {
@@ -679,6 +699,9 @@ func (k *call) relayStream(ctx context.Context, ad adaptors.Adaptor, req *adapto
 		textBytes += ev.TextBytes
 		if ev.Data == nil || clientGone {
 			continue
+		}
+		if streamID == "" {
+			streamID = chunkID(ev.Data)
 		}
 		buf = buf[:0]
 		if k.dialect != nil {
@@ -752,7 +775,10 @@ func (k *call) relayStream(ctx context.Context, ad adaptors.Adaptor, req *adapto
 		usage = &adaptors.Usage{PromptTokens: k.prompt, CompletionTokens: (textBytes + 3) / 4}
 		usage.TotalTokens = usage.PromptTokens + usage.CompletionTokens
 		if k.p.includeUsage && !clientGone && streamErr == nil {
-			b := adaptors.UsageChunk(k.mode, "chatcmpl-"+strings.ReplaceAll(k.reqID, "-", ""), k.p.model, time.Now().Unix(), *usage)
+			if streamID == "" {
+				streamID = "chatcmpl-" + strings.ReplaceAll(k.reqID, "-", "")
+			}
+			b := adaptors.UsageChunk(k.mode, streamID, k.p.model, time.Now().Unix(), *usage)
 			buf = append(append(append(buf[:0], "data: "...), b...), '\n', '\n')
 			_, _ = c.Write(buf)
 		}

@@ -132,11 +132,16 @@ func checkStreamEnd(t *testing.T, c Case) {
 		}
 		text += ev.TextBytes
 	}
-	if last == nil {
+	switch {
+	case c.Fixtures.NoStreamUsage && last != nil:
+		t.Errorf("usage invented for a stream that reports none: %+v", *last)
+	case c.Fixtures.NoStreamUsage:
+	case last == nil:
 		t.Fatal("upstream usage not reported")
-	}
-	if diff := cmp.Diff(c.Fixtures.StreamUsage, *last); diff != "" {
-		t.Errorf("usage (-want +got):\n%s", diff)
+	default:
+		if diff := cmp.Diff(c.Fixtures.StreamUsage, *last); diff != "" {
+			t.Errorf("usage (-want +got):\n%s", diff)
+		}
 	}
 	if text == 0 {
 		t.Error("TextBytes never counted any text")
@@ -198,7 +203,23 @@ func finishReasons(t *testing.T, evs []adaptors.StreamEvent) []string {
 // type and the function name; later chunks of the same index carry no
 // other id; the arguments joined are valid JSON; the stream finishes with
 // "tool_calls".
+// checkNoTools: a provider without tool calling refuses a request with
+// tools as a bad request instead of silently dropping them.
+func checkNoTools(t *testing.T, c Case) {
+	for _, stream := range []bool{false, true} {
+		ch := c.Channel
+		_, err := c.Adaptor.BuildRequest(&ch, toolRequest(c, stream))
+		if !errors.Is(err, adaptors.ErrInvalidBody) {
+			t.Errorf("stream=%v: a request with tools gave %v, want adaptors.ErrInvalidBody", stream, err)
+		}
+	}
+}
+
 func checkToolStream(t *testing.T, c Case) {
+	if c.Fixtures.NoTools {
+		checkNoTools(t, c)
+		return
+	}
 	if len(c.Fixtures.ToolStream) == 0 {
 		t.Fatal("no ToolStream fixture: every provider must show a streamed tool call")
 	}
@@ -253,6 +274,9 @@ func checkToolStream(t *testing.T, c Case) {
 // message.tool_calls with ids, JSON arguments and finish_reason
 // "tool_calls".
 func checkToolResponse(t *testing.T, c Case) {
+	if c.Fixtures.NoTools {
+		return // checkNoTools (tool_stream) covers it
+	}
 	if len(c.Fixtures.ToolResponse) == 0 {
 		t.Fatal("no ToolResponse fixture: every provider must show a tool call")
 	}
@@ -332,6 +356,12 @@ func checkUsageVisibility(t *testing.T, c Case) {
 			if ev.Data != nil && isUsageOnlyChunk(ev.Data) {
 				shown = true
 			}
+		}
+		if c.Fixtures.NoStreamUsage {
+			if usageSeen || shown {
+				t.Errorf("include_usage=%v: usage invented for a stream that reports none", include)
+			}
+			continue
 		}
 		if !usageSeen {
 			t.Errorf("include_usage=%v: gateway did not get the usage", include)

@@ -32,6 +32,14 @@ type Fixtures struct {
 	// "tool_calls".
 	ToolStream   []byte
 	ToolResponse []byte
+	// NoTools declares a provider without tool calling (Replicate's
+	// models): instead of the tool checks, a request with tools must be
+	// refused with adaptors.ErrInvalidBody, so the client hears it.
+	NoTools bool
+	// NoStreamUsage declares a provider whose streams report no usage (the
+	// gateway estimates from TextBytes): instead of comparing usage, the
+	// checks demand that none is invented and no usage chunk is shown.
+	NoStreamUsage bool
 	// Errors maps upstream HTTP statuses to error bodies of the provider.
 	Errors map[int][]byte
 	// ErrorMessages maps some of those statuses to a piece of the

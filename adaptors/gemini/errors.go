@@ -1,8 +1,14 @@
 package gemini
 
 import (
+	"bytes"
 	"errors"
 	"net/http"
+	"strconv"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/bytedance/sonic"
 
 	"switchyard/adaptors/internal/openaiwire"
 	"switchyard/adaptors/schema"
@@ -78,4 +84,129 @@ func streamErrorBody(err error) []byte {
 		return ErrorBody(status, se.Message)
 	}
 	return ErrorBody(http.StatusInternalServerError, err.Error())
+}
+
+// Error types given to upstream errors, in the OpenAI spelling clients
+// know.
+const (
+	typeInvalidRequest = "invalid_request_error"
+	typeAuthentication = "authentication_error"
+	typePermission     = "permission_error"
+	typeRateLimit      = "rate_limit_error"
+	typeServer         = "server_error"
+)
+
+// maxTextMessage caps the message taken from a non-JSON error body.
+const maxTextMessage = 512
+
+// upError is Google's error object: {"code","message","status","details"}
+// (google.rpc.Status in proto JSON), shared by the Gemini API and
+// Vertex AI.
+type upError struct {
+	Code    int    `json:"code"`
+	Message string `json:"message"`
+	Status  string `json:"status"`
+	Details []struct {
+		Type   string `json:"@type"`
+		Reason string `json:"reason"`
+	} `json:"details"`
+}
+
+// ParseErrorBody maps a non-2xx answer in Google's format,
+// {"error":{"code":…,"message":…,"status":…,"details":[…]}} (also inside
+// a one-element array, as some Google endpoints answer), to the OpenAI
+// envelope the client gets. Status is the HTTP status given; Message is
+// Google's message; Type follows error.status (or the HTTP status when
+// there is none): INVALID_ARGUMENT, FAILED_PRECONDITION, NOT_FOUND and
+// the other client faults are invalid_request_error, UNAUTHENTICATED
+// authentication_error, PERMISSION_DENIED permission_error,
+// RESOURCE_EXHAUSTED rate_limit_error, the rest server_error. Code is
+// "invalid_api_key" for a rejected key (ErrorInfo reason API_KEY_INVALID,
+// which Google answers with 400, not 401), else Google's status name.
+// Bodies that are not Google's JSON (proxy HTML, plain text, nothing)
+// keep their text when it is short plain text, else the message is
+// "bad response status code N" with code bad_response_status_code, as
+// One API reports it. Never nil, never panics; safe for concurrent use.
+func ParseErrorBody(status int, body []byte) *schema.Error {
+	e := &schema.Error{Status: status}
+	trimmed := bytes.TrimSpace(body)
+	if len(trimmed) > 0 && trimmed[0] == '[' {
+		var list []sonic.NoCopyRawMessage
+		if decodeWire(trimmed, &list) == nil && len(list) > 0 {
+			trimmed = bytes.TrimSpace(list[0])
+		}
+	}
+	var w struct {
+		Error sonic.NoCopyRawMessage `json:"error"`
+	}
+	var ue upError
+	if isObject(trimmed) && decodeWire(trimmed, &w) == nil && isPresent(w.Error) {
+		if w.Error[0] == '{' {
+			_ = decodeWire(w.Error, &ue)
+		} else if w.Error[0] == '"' {
+			_ = decodeWire(w.Error, &ue.Message)
+		}
+	}
+	e.Message = strings.Clone(ue.Message)
+	switch {
+	case e.Message != "":
+	case ue.Status != "":
+		e.Message = strings.Clone(ue.Status)
+	case len(trimmed) > 0 && len(trimmed) <= maxTextMessage && trimmed[0] != '<' && trimmed[0] != '{' && trimmed[0] != '[' && utf8.Valid(trimmed) && printable(trimmed):
+		e.Message = string(trimmed)
+	default:
+		e.Message = "bad response status code " + strconv.Itoa(status)
+		e.Code = "bad_response_status_code"
+		e.Param = strconv.Itoa(status)
+	}
+	e.Type = errorType(ue.Status, status)
+	if ue.Status != "" {
+		e.Code = strings.Clone(ue.Status)
+	}
+	for _, d := range ue.Details {
+		if d.Reason == "API_KEY_INVALID" {
+			e.Code = "invalid_api_key"
+			e.Type = typeInvalidRequest
+		}
+	}
+	return e
+}
+
+// printable reports whether b holds no control characters but
+// whitespace.
+func printable(b []byte) bool {
+	for _, r := range string(b) {
+		if r < 0x20 && r != '\n' && r != '\r' && r != '\t' || r == 0x7f {
+			return false
+		}
+	}
+	return true
+}
+
+// errorType chooses the OpenAI error type from Google's status name, or
+// from the HTTP status when there is none.
+func errorType(googleStatus string, status int) string {
+	switch googleStatus {
+	case "INVALID_ARGUMENT", "FAILED_PRECONDITION", "OUT_OF_RANGE", "NOT_FOUND", "ALREADY_EXISTS", "ABORTED", "CANCELLED":
+		return typeInvalidRequest
+	case "UNAUTHENTICATED":
+		return typeAuthentication
+	case "PERMISSION_DENIED":
+		return typePermission
+	case "RESOURCE_EXHAUSTED":
+		return typeRateLimit
+	case "INTERNAL", "UNKNOWN", "DATA_LOSS", "UNAVAILABLE", "DEADLINE_EXCEEDED", "UNIMPLEMENTED":
+		return typeServer
+	}
+	switch {
+	case status == http.StatusUnauthorized:
+		return typeAuthentication
+	case status == http.StatusForbidden:
+		return typePermission
+	case status == http.StatusTooManyRequests:
+		return typeRateLimit
+	case status >= 400 && status < 500:
+		return typeInvalidRequest
+	}
+	return typeServer
 }

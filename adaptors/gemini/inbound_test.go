@@ -16,7 +16,7 @@ import (
 )
 
 func TestInboundRequestGolden(t *testing.T) {
-	files, err := filepath.Glob("testdata/request/*.json")
+	files, err := filepath.Glob("testdata/inbound/request/*.json")
 	if err != nil || len(files) == 0 {
 		t.Fatalf("no request fixtures: %v", err)
 	}
@@ -33,7 +33,7 @@ func TestInboundRequestGolden(t *testing.T) {
 				t.Fatalf("output is not json: %v\n%s", err, out)
 			}
 			got := fmt.Sprintf("stream=%v\n%s\n", stream, pretty.Bytes())
-			adaptortest.Golden(t, "testdata/request/"+name+".golden", []byte(got), *update)
+			adaptortest.Golden(t, "testdata/inbound/request/"+name+".golden", []byte(got), *update)
 		})
 	}
 }
@@ -222,7 +222,7 @@ func TestInboundBadRequests(t *testing.T) {
 }
 
 func FuzzInboundRequest(f *testing.F) {
-	files, _ := filepath.Glob("testdata/request/*.json")
+	files, _ := filepath.Glob("testdata/inbound/request/*.json")
 	for _, file := range files {
 		if b, err := os.ReadFile(file); err == nil {
 			f.Add(b, false)

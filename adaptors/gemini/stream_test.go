@@ -1,11 +1,14 @@
 package gemini
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
+	"io"
 	"strings"
 	"testing"
 
+	"github.com/bytedance/sonic"
 	"github.com/google/go-cmp/cmp"
 
 	"switchyard/adaptors"
@@ -13,204 +16,253 @@ import (
 	"switchyard/adaptors/schema"
 )
 
-type streamCase struct {
-	name  string
-	file  string
-	usage *adaptors.Usage // passed to Finish
-	err   error           // passed to Finish
-}
-
-func streamCases() []streamCase {
-	return []streamCase{
-		{"text", "text.sse", nil, nil},
-		{"tool_call", "tool_call.sse", nil, nil},
-		{"reasoning", "reasoning.sse", nil, nil},
-		{"parallel_interleaved", "parallel_interleaved.sse", nil, nil},
-		{"same_index_ids", "same_index_ids.sse", nil, nil},
-		{"two_choices", "two_choices.sse", nil, nil},
-		// No usage in the stream: the transport passes its estimate.
-		{"length_estimated_usage", "length_no_usage.sse", &adaptors.Usage{PromptTokens: 14, CompletionTokens: 4, TotalTokens: 18}, nil},
-		{"length_no_usage_at_all", "length_no_usage.sse", nil, nil},
-		{"error_upstream_429", "error_midstream.sse", nil, &schema.Error{Status: 429, Message: "Rate limit reached for gpt-4o"}},
-		{"error_read", "error_midstream.sse", nil, errors.New("upstream stream interrupted")},
-	}
-}
-
-func runStream(t testing.TB, c streamCase) [][]byte {
+// decodeAll runs the decoder over a fixture and returns its events and
+// final error.
+func decodeAll(t testing.TB, file string, includeUsage bool) ([]adaptors.StreamEvent, error) {
 	t.Helper()
-	e := NewStreamEncoder("gemini-2.5-flash")
-	var ps [][]byte
-	forEachPayload(t, "testdata/stream/"+c.file, func(data []byte) {
-		got, err := e.Chunk(data)
-		if err != nil {
-			t.Fatalf("Chunk(%s): %v", data, err)
+	body := adaptortest.ReadFile(t, "testdata/stream/"+file)
+	d := NewSSEDecoder(chatReq(true, includeUsage), bytes.NewReader(body))
+	return adaptortest.Drain(t, d)
+}
+
+// renderEvents prints events (usage, text bytes, data) and the end.
+func renderEvents(evs []adaptors.StreamEvent, end error) string {
+	var b strings.Builder
+	for _, ev := range evs {
+		fmt.Fprintf(&b, "usage=%s text=%d\n", renderUsage(ev.Usage), ev.TextBytes)
+		if ev.Data != nil {
+			fmt.Fprintf(&b, "data: %s\n", ev.Data)
 		}
-		ps = append(ps, got...)
-	})
-	ps = append(ps, e.Finish(c.usage, c.err)...)
-	if more := e.Finish(c.usage, c.err); more != nil {
-		t.Errorf("second Finish yielded %d payloads", len(more))
+		b.WriteByte('\n')
 	}
-	return ps
+	if end == io.EOF {
+		b.WriteString("end: io.EOF\n")
+	} else {
+		b.WriteString("end: " + renderErr(end))
+	}
+	return b.String()
 }
 
-func TestStreamGolden(t *testing.T) {
-	for _, c := range streamCases() {
-		t.Run(c.name, func(t *testing.T) {
-			ps := runStream(t, c)
-			if _, err := accumulate(ps); err != nil {
-				t.Errorf("invalid Gemini stream: %v", err)
-			}
-			adaptortest.Golden(t, "testdata/stream/"+c.name+".golden", []byte(renderPayloads(ps)), *update)
-		})
-	}
-}
-
-func TestStreamAccumulated(t *testing.T) {
+func TestDecodeGolden(t *testing.T) {
 	tests := []struct {
-		name      string
-		want      streamResult
-		wantError string
+		name, file   string
+		includeUsage bool
 	}{
-		{name: "text", want: streamResult{
-			Text: map[int]string{0: "Hello! How can I help?"}, Thoughts: map[int]string{}, Calls: map[int][]callView{}, Finish: map[int]string{0: "STOP"},
-			Usage: &usageMetadata{PromptTokenCount: 19, CandidatesTokenCount: 6, TotalTokenCount: 25},
-		}},
-		{name: "reasoning", want: streamResult{
-			Text: map[int]string{0: "你好！"}, Thoughts: map[int]string{0: "嗯，用户打招呼。"}, Calls: map[int][]callView{}, Finish: map[int]string{0: "STOP"},
-			Usage: &usageMetadata{PromptTokenCount: 13, CandidatesTokenCount: 10, TotalTokenCount: 78, ThoughtsTokenCount: 55},
-		}},
-		{name: "parallel_interleaved", want: streamResult{
-			Text: map[int]string{0: "Checking both."}, Thoughts: map[int]string{},
-			Calls: map[int][]callView{0: {
-				{Name: "get_weather", ID: "call_W2pBqRDm1G2CNs5UJ2Lm8mWy", Args: `{"location":"New York, NY"}`},
-				{Name: "get_time", ID: "call_q8Ys2NlYqtxV4bS0wL0cD7kA", Args: `{"timezone":"America/New_York"}`},
-			}},
-			Finish: map[int]string{0: "STOP"},
-			Usage:  &usageMetadata{PromptTokenCount: 2150, CandidatesTokenCount: 48, TotalTokenCount: 2198, CachedContentTokenCount: 2048},
-		}},
-		{name: "same_index_ids", want: streamResult{
-			Text: map[int]string{}, Thoughts: map[int]string{},
-			Calls: map[int][]callView{0: {
-				{Name: "get_weather", ID: "function-call-4772471215937245539", Args: `{"location":"Paris"}`},
-				{Name: "get_weather", ID: "function-call-4772471215937245540", Args: `{"location":"Tokyo"}`},
-			}},
-			Finish: map[int]string{0: "STOP"},
-			Usage:  &usageMetadata{PromptTokenCount: 60, CandidatesTokenCount: 20, TotalTokenCount: 80},
-		}},
-		{name: "two_choices", want: streamResult{
-			Text: map[int]string{0: "Eight paws.", 1: "Two dogs have eight paws."}, Thoughts: map[int]string{}, Calls: map[int][]callView{},
-			Finish: map[int]string{0: "STOP", 1: "MAX_TOKENS"},
-			Usage:  &usageMetadata{PromptTokenCount: 31, CandidatesTokenCount: 12, TotalTokenCount: 43},
-		}},
-		{name: "length_estimated_usage", want: streamResult{
-			Text: map[int]string{0: "Large language models are"}, Thoughts: map[int]string{}, Calls: map[int][]callView{}, Finish: map[int]string{0: "MAX_TOKENS"},
-			Usage: &usageMetadata{PromptTokenCount: 14, CandidatesTokenCount: 4, TotalTokenCount: 18},
-		}},
-		{name: "length_no_usage_at_all", want: streamResult{
-			Text: map[int]string{0: "Large language models are"}, Thoughts: map[int]string{}, Calls: map[int][]callView{}, Finish: map[int]string{0: "MAX_TOKENS"},
-		}},
-		{name: "error_upstream_429", wantError: `{429 Rate limit reached for gpt-4o RESOURCE_EXHAUSTED}`},
-		{name: "error_read", wantError: `{500 upstream stream interrupted INTERNAL}`},
-	}
-	cases := map[string]streamCase{}
-	for _, c := range streamCases() {
-		cases[c.name] = c
+		{"text", "text.sse", true},
+		{"text_hidden_usage", "text.sse", false},
+		{"reasoning", "reasoning.sse", true},
+		{"tool_call", "tool_call.sse", true},
+		{"text_then_tool", "text_then_tool.sse", false},
+		{"safety", "safety.sse", true},
+		{"prompt_blocked", "prompt_blocked.sse", true},
+		{"two_candidates", "two_candidates.sse", true},
+		{"error_midstream", "error_midstream.sse", true},
+		{"truncated", "truncated.sse", true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			r, err := accumulate(runStream(t, cases[tt.name]))
-			if err != nil {
-				t.Fatal(err)
-			}
-			if tt.wantError != "" {
-				if r.Error == nil {
-					t.Fatalf("no error payload")
+			evs, end := decodeAll(t, tt.file, tt.includeUsage)
+			for _, ev := range evs {
+				if ev.Data != nil && !sonic.Valid(ev.Data) {
+					t.Errorf("invalid chunk JSON: %s", ev.Data)
 				}
-				if got := fmtErr(r.Error); got != tt.wantError {
-					t.Errorf("error = %s, want %s", got, tt.wantError)
-				}
-				return
 			}
-			if diff := cmp.Diff(&tt.want, r); diff != "" {
-				t.Errorf("stream (-want +got):\n%s", diff)
+			adaptortest.Golden(t, "testdata/stream/"+tt.name+".golden", []byte(renderEvents(evs, end)), *update)
+		})
+	}
+}
+
+// chunkView is what a client accumulating the stream sees, per choice.
+type chunkView struct {
+	Role, Content, Reasoning, Finish string
+	Calls                            []callDelta
+}
+
+type callDelta struct {
+	Index          int
+	ID, Name, Args string
+	Sig            string
+}
+
+func accumulateChunks(t *testing.T, evs []adaptors.StreamEvent) (map[int]*chunkView, *adaptors.Usage, bool) {
+	t.Helper()
+	out := map[int]*chunkView{}
+	var usage *adaptors.Usage
+	usageChunk := false
+	for _, ev := range evs {
+		if ev.Usage != nil {
+			usage = ev.Usage
+		}
+		if ev.Data == nil {
+			continue
+		}
+		var c struct {
+			Object  string `json:"object"`
+			Choices []struct {
+				Index int `json:"index"`
+				Delta struct {
+					Role             string `json:"role"`
+					Content          string `json:"content"`
+					ReasoningContent string `json:"reasoning_content"`
+					ToolCalls        []struct {
+						Index    int    `json:"index"`
+						ID       string `json:"id"`
+						Function struct {
+							Name      string `json:"name"`
+							Arguments string `json:"arguments"`
+						} `json:"function"`
+						ExtraContent *oaExtraContent `json:"extra_content"`
+					} `json:"tool_calls"`
+				} `json:"delta"`
+				FinishReason *string `json:"finish_reason"`
+			} `json:"choices"`
+			Usage *schema.Usage `json:"usage"`
+		}
+		if err := sonic.Unmarshal(ev.Data, &c); err != nil || c.Object != "chat.completion.chunk" {
+			t.Fatalf("bad chunk %s: %v", ev.Data, err)
+		}
+		if len(c.Choices) == 0 && c.Usage != nil {
+			usageChunk = true
+		}
+		for _, ch := range c.Choices {
+			v := out[ch.Index]
+			if v == nil {
+				v = &chunkView{}
+				out[ch.Index] = v
+			}
+			v.Role += ch.Delta.Role
+			v.Content += ch.Delta.Content
+			v.Reasoning += ch.Delta.ReasoningContent
+			for _, tc := range ch.Delta.ToolCalls {
+				cd := callDelta{Index: tc.Index, ID: tc.ID, Name: tc.Function.Name, Args: tc.Function.Arguments}
+				if tc.ExtraContent != nil {
+					cd.Sig = tc.ExtraContent.Google.ThoughtSignature
+				}
+				v.Calls = append(v.Calls, cd)
+			}
+			if ch.FinishReason != nil {
+				if v.Finish != "" {
+					t.Errorf("choice %d finished twice", ch.Index)
+				}
+				v.Finish = *ch.FinishReason
+			}
+		}
+	}
+	return out, usage, usageChunk
+}
+
+func TestDecodeAccumulated(t *testing.T) {
+	tests := []struct {
+		file  string
+		want  map[int]*chunkView
+		usage *adaptors.Usage
+	}{
+		{"text.sse", map[int]*chunkView{0: {Role: "assistant", Content: "Hello! How can I help you today?", Finish: "stop"}},
+			&adaptors.Usage{PromptTokens: 8, CompletionTokens: 32, TotalTokens: 40, ReasoningTokens: 23}},
+		{"reasoning.sse", map[int]*chunkView{0: {Role: "assistant", Content: `There are **3** r's in "strawberry".`,
+			Reasoning: "**Counting the letters**\n\nI'm spelling out \"strawberry\". Each r counts.", Finish: "stop"}},
+			&adaptors.Usage{PromptTokens: 2081, CompletionTokens: 261, TotalTokens: 2342, CachedTokens: 2048, ReasoningTokens: 247}},
+		{"tool_call.sse", map[int]*chunkView{0: {Role: "assistant", Finish: "tool_calls", Calls: []callDelta{
+			{0, "call_Zb3xQv1aT0uy0qPp9QF2Lw_0", "get_weather", `{"location":"Paris"}`, "CiwBVKhc7v6Ty7p3bR3sK1xwnXo4d0m2ZQpJt7uT3vW0xRkz8yqL2cN5gHfE"},
+			{1, "call_Zb3xQv1aT0uy0qPp9QF2Lw_1", "get_weather", `{"location":"Tokyo","unit":"celsius"}`, ""},
+		}}}, &adaptors.Usage{PromptTokens: 74, CompletionTokens: 114, TotalTokens: 188, ReasoningTokens: 78}},
+		{"text_then_tool.sse", map[int]*chunkView{0: {Role: "assistant", Content: "Let me check.", Finish: "tool_calls", Calls: []callDelta{
+			{0, "function-call-4772471215937245539", "list_cities", `{}`, ""},
+		}}}, &adaptors.Usage{PromptTokens: 51, CompletionTokens: 20, TotalTokens: 71}},
+		{"safety.sse", map[int]*chunkView{0: {Role: "assistant", Content: "Here is how", Finish: "content_filter"}},
+			&adaptors.Usage{PromptTokens: 17, CompletionTokens: 3, TotalTokens: 20}},
+		{"prompt_blocked.sse", map[int]*chunkView{0: {Role: "assistant", Finish: "content_filter"}},
+			&adaptors.Usage{PromptTokens: 9, TotalTokens: 9}},
+		{"two_candidates.sse", map[int]*chunkView{
+			0: {Role: "assistant", Content: "Eight.", Finish: "stop"},
+			1: {Role: "assistant", Content: "Two dogs have eight paws.", Finish: "length"},
+		}, &adaptors.Usage{PromptTokens: 11, CompletionTokens: 9, TotalTokens: 20}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.file, func(t *testing.T) {
+			for _, include := range []bool{false, true} {
+				evs, end := decodeAll(t, tt.file, include)
+				if end != io.EOF {
+					t.Fatalf("end = %v", end)
+				}
+				got, usage, usageChunk := accumulateChunks(t, evs)
+				if diff := cmp.Diff(tt.want, got); diff != "" {
+					t.Errorf("choices (-want +got):\n%s", diff)
+				}
+				if diff := cmp.Diff(tt.usage, usage); diff != "" {
+					t.Errorf("usage (-want +got):\n%s", diff)
+				}
+				if usageChunk != include {
+					t.Errorf("include_usage=%v: usage chunk shown = %v", include, usageChunk)
+				}
+				if last := evs[len(evs)-1]; last.Usage == nil || (last.Data != nil) != include {
+					t.Errorf("last event %+v is not the usage event", last)
+				}
 			}
 		})
 	}
 }
 
-func fmtErr(e *errorEnvelope) string {
-	return fmt.Sprintf("{%d %s %s}", e.Error.Code, e.Error.Message, e.Error.Status)
+func TestDecodeEnds(t *testing.T) {
+	// An error payload is a *schema.Error with Google's code as status.
+	_, end := decodeAll(t, "error_midstream.sse", true)
+	var se *schema.Error
+	if !errors.As(end, &se) || se.Status != 500 || se.Type != "server_error" || !strings.Contains(se.Message, "internal error") {
+		t.Errorf("error payload: %v", end)
+	}
+	// No finishReason before EOF: truncated.
+	if _, end := decodeAll(t, "truncated.sse", true); !errors.Is(end, io.ErrUnexpectedEOF) {
+		t.Errorf("truncated: %v", end)
+	}
+	// Nothing after a candidate's finish reaches the client; the end is
+	// sticky.
+	body := append(adaptortest.ReadFile(t, "testdata/stream/text.sse"), adaptortest.ReadFile(t, "testdata/stream/trailer.sse")...)
+	d := NewSSEDecoder(chatReq(true, true), bytes.NewReader(body))
+	evs, end := adaptortest.Drain(t, d)
+	if end != io.EOF {
+		t.Fatalf("end = %v", end)
+	}
+	for _, ev := range evs {
+		if bytes.Contains(ev.Data, []byte("LEAK")) {
+			t.Errorf("leak: %s", ev.Data)
+		}
+	}
+	for range 3 {
+		if _, err := d.Next(); err != io.EOF {
+			t.Errorf("after the end: %v", err)
+		}
+	}
+	// Garbage payloads fail with ErrInvalidResponse.
+	for _, s := range []string{"data: not json\n\n", "data: [1]\n\n", `data: {"candidates":[{"index":99999}]}` + "\n\n"} {
+		d := NewSSEDecoder(chatReq(true, false), strings.NewReader(s))
+		if _, err := adaptortest.Drain(t, d); !errors.Is(err, adaptors.ErrInvalidResponse) {
+			t.Errorf("%q: %v", s, err)
+		}
+	}
+	// A read failure is reported as such.
+	d = NewSSEDecoder(chatReq(true, false), io.MultiReader(strings.NewReader("data: {}\n\n"), errReader{}))
+	if _, err := adaptortest.Drain(t, d); err == nil || !strings.Contains(err.Error(), "boom") {
+		t.Errorf("read error: %v", err)
+	}
 }
 
-func TestStreamBadChunks(t *testing.T) {
-	for _, data := range []string{
-		`not json`,
-		`{"id":"x","choices":[`,
-		`{"error":{"message":"The server had an error","type":"server_error"}}`,
-		`[1,2]`,
-	} {
-		e := NewStreamEncoder("m")
-		if _, err := e.Chunk([]byte(data)); !errors.Is(err, adaptors.ErrInvalidResponse) {
-			t.Errorf("Chunk(%s) = %v, want ErrInvalidResponse", data, err)
-		}
-	}
-	e := NewStreamEncoder("m")
-	if ps, err := e.Chunk([]byte("[DONE]")); ps != nil || err != nil {
-		t.Errorf("[DONE] = %v, %v", ps, err)
-	}
-}
+type errReader struct{}
 
-// TestStreamEmpty covers an upstream stream that ended before any chunk:
-// the client still gets a final payload.
-func TestStreamEmpty(t *testing.T) {
-	e := NewStreamEncoder("m")
-	ps := e.Finish(&adaptors.Usage{PromptTokens: 5, TotalTokens: 5}, nil)
-	r, err := accumulate(ps)
-	if err != nil {
-		t.Fatalf("%v\n%s", err, renderPayloads(ps))
-	}
-	if r.Finish[0] != "STOP" || r.Usage.PromptTokenCount != 5 {
-		t.Errorf("result = %+v", r)
-	}
-	if ps, err := e.Chunk([]byte(`{"choices":[{"index":0,"delta":{"content":"late"}}]}`)); ps != nil || err != nil {
-		t.Errorf("Chunk after Finish = %v, %v", ps, err)
-	}
-}
+func (errReader) Read([]byte) (int, error) { return 0, errors.New("boom") }
 
-func FuzzStreamEncoder(f *testing.F) {
-	for _, c := range streamCases() {
-		var seed []byte
-		forEachPayload(f, "testdata/stream/"+c.file, func(data []byte) {
-			seed = append(append(seed, data...), '\n')
-		})
-		f.Add(seed, c.err != nil)
+// TestDecodeEscaping: text that needs escaping, and invalid UTF-8,
+// produce valid chunk JSON that decodes to the original text.
+func TestDecodeEscaping(t *testing.T) {
+	text := "quote \" backslash \\ newline \n tab \t ctrl \x01 emoji 🙂 <b>&"
+	payload, _ := sonic.Marshal(map[string]any{"candidates": []any{map[string]any{
+		"content": map[string]any{"parts": []any{map[string]any{"text": text}}}, "finishReason": "STOP"}}})
+	body := "data: " + string(payload) + "\n\ndata: {\"candidates\":[{\"content\":{\"parts\":[{\"text\":\"\\udc00x\"}]}}]}\n\n"
+	evs, _ := adaptortest.Drain(t, NewSSEDecoder(chatReq(true, false), strings.NewReader(body)))
+	got, _, _ := accumulateChunks(t, evs)
+	if got[0].Content != text {
+		t.Errorf("content %q, want %q", got[0].Content, text)
 	}
-	f.Fuzz(func(t *testing.T, in []byte, fail bool) {
-		e := NewStreamEncoder("m")
-		var ps [][]byte
-		var streamErr error
-		for _, line := range strings.Split(string(in), "\n") {
-			got, err := e.Chunk([]byte(line))
-			ps = append(ps, got...)
-			if err != nil {
-				if !errors.Is(err, adaptors.ErrInvalidResponse) {
-					t.Fatalf("Chunk error %v does not wrap ErrInvalidResponse", err)
-				}
-				streamErr = err
-				break
-			}
-		}
-		if fail && streamErr == nil {
-			streamErr = errors.New("cut")
-		}
-		ps = append(ps, e.Finish(nil, streamErr)...)
-		r, err := accumulate(ps)
-		if err != nil {
-			t.Fatalf("invalid stream: %v\n%s", err, renderPayloads(ps))
-		}
-		if (r.Error != nil) != (streamErr != nil) {
-			t.Fatalf("error payload %v for stream error %v", r.Error, streamErr)
-		}
-	})
+	if s := string(appendString(nil, "a\xffb")); s != `"a\ufffdb"` {
+		t.Errorf("invalid UTF-8: %s", s)
+	}
 }

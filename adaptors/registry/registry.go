@@ -15,9 +15,12 @@ import (
 	"switchyard/adaptors/anthropic"
 	"switchyard/adaptors/azure"
 	"switchyard/adaptors/cloudflare"
+	"switchyard/adaptors/cohere"
+	"switchyard/adaptors/gemini"
 	"switchyard/adaptors/ollama"
 	"switchyard/adaptors/openai"
 	"switchyard/adaptors/openaicompat"
+	"switchyard/adaptors/replicate"
 )
 
 // TypeOpenAI is OpenAI's One API channel type.
@@ -93,7 +96,10 @@ func providerRows() []Row {
 	return []Row{
 		{Type: 14, Name: "Anthropic", DefaultBaseURL: anthropic.DefaultBaseURL, Models: anthropic.Models(), Adaptor: anthropic.New()},
 		{Type: azure.ChannelType, Name: "Azure", DefaultBaseURL: azure.DefaultBaseURL, Models: azure.Models(), Adaptor: azure.New()},
+		{Type: 24, Name: "Gemini", DefaultBaseURL: gemini.DefaultBaseURL, Models: gemini.Models(), Adaptor: gemini.New()},
 		{Type: 30, Name: "Ollama", DefaultBaseURL: ollama.DefaultBaseURL, Models: ollama.Models(), Adaptor: ollama.New()},
+		{Type: 35, Name: "Cohere", DefaultBaseURL: cohere.DefaultBaseURL, Models: cohere.Models(), Adaptor: cohere.New()},
+		{Type: 46, Name: "Replicate", DefaultBaseURL: replicate.DefaultBaseURL, Models: replicate.Models(), Adaptor: replicate.New()},
 		{Type: cloudflare.ChannelType, Name: "Cloudflare", DefaultBaseURL: cloudflare.DefaultBaseURL, Models: cloudflare.Models(), Adaptor: cloudflare.New()},
 	}
 }

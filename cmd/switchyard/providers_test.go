@@ -17,7 +17,10 @@ import (
 	"switchyard/adaptors/anthropic/anthropictest"
 	"switchyard/adaptors/azure/azuretest"
 	"switchyard/adaptors/cloudflare/cloudflaretest"
+	"switchyard/adaptors/cohere/coheretest"
+	"switchyard/adaptors/gemini/geminitest"
 	"switchyard/adaptors/ollama/ollamatest"
+	"switchyard/adaptors/replicate/replicatetest"
 )
 
 // providerMock is what every provider's mock upstream offers the gateway
@@ -42,6 +45,9 @@ type providerCase struct {
 	start func(t *testing.T) (map[string]any, providerMock)
 	// noTools: the provider has no tool calling.
 	noTools bool
+	// estimatedStream: the provider's streams report no usage, so the
+	// gateway bills an estimate.
+	estimatedStream bool
 	// inline: the provider takes images only inline, so the gateway
 	// downloads image URLs; otherwise the URL goes upstream as it is.
 	inline bool
@@ -150,6 +156,14 @@ func runProviderCase(t *testing.T, pc providerCase) {
 		}
 		if chunks < 3 || acc.Choices[0].Message.Content != pc.text || acc.Choices[0].FinishReason != "stop" {
 			t.Fatalf("%d chunks: %q (%s)", chunks, acc.Choices[0].Message.Content, acc.Choices[0].FinishReason)
+		}
+		if pc.estimatedStream {
+			// Estimated from the request and the streamed text.
+			if acc.Usage.CompletionTokens == 0 || billedSince(t, g, uid, used) == 0 {
+				t.Fatalf("no estimate: %+v", acc.Usage)
+			}
+			used = g.user(uid).UsedQuota
+			return
 		}
 		checkUsage("stream", acc.Usage, mock.TextUsage())
 		billed("text stream", mock.TextUsage())
@@ -293,10 +307,32 @@ func providerCases() []providerCase {
 			},
 		},
 		{
+			name: "gemini", model: "gemini-2.5-flash", text: geminitest.Text, inline: true,
+			start: func(t *testing.T) (map[string]any, providerMock) {
+				m := geminitest.NewServer(t, "AIzaSyTest-0123456789")
+				return map[string]any{"type": 24, "key": m.Key, "base_url": m.URL}, m
+			},
+		},
+		{
+			name: "cohere", model: "command-a-03-2025", text: coheretest.MockText,
+			start: func(t *testing.T) (map[string]any, providerMock) {
+				m := coheretest.NewServer(t, "cohere-key-0123")
+				return map[string]any{"type": 35, "key": m.Key, "base_url": m.URL}, m
+			},
+		},
+		{
 			name: "ollama", model: "llama3.2:latest", text: ollamatest.Text, inline: true,
 			start: func(t *testing.T) (map[string]any, providerMock) {
 				m := ollamatest.NewServer(t, "ollama-proxy-key")
 				return map[string]any{"type": 30, "key": m.Key, "base_url": m.URL}, m
+			},
+		},
+		{
+			name: "replicate", model: "meta/meta-llama-3-70b-instruct", text: replicatetest.Text,
+			noTools: true, estimatedStream: true,
+			start: func(t *testing.T) (map[string]any, providerMock) {
+				m := replicatetest.NewServer(t, "r8_test_token")
+				return map[string]any{"type": 46, "key": m.Key, "base_url": m.URL}, m
 			},
 		},
 		{
