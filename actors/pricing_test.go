@@ -113,7 +113,7 @@ func TestAutoDisableFatal(t *testing.T) {
 		{429, "rate_limit_exceeded", "You exceeded your current quota, please check your plan and billing details. For more information on this error, head to: https://ai.google.dev/gemini-api/docs/rate-limits.", false},
 		{429, "", "Rate limit reached for requests", false},
 		{400, "invalid_api_key", "API key not valid. Please pass a valid API key.", true}, // Gemini
-		{400, "", "Your credit balance is too low to access the Anthropic API.", true},   // keyword
+		{400, "", "Your credit balance is too low to access the Anthropic API.", true},    // keyword
 		{400, "", "max_tokens: 100000 > 64000", false},
 		{500, "", "internal error", false},
 	} {
