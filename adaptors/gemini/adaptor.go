@@ -111,6 +111,9 @@ func (a *Adaptor) BuildRequest(ch *adaptors.Channel, req *adaptors.Request) (*ad
 // the base already ends with it (a base URL copied with its version).
 func versionBase(ch *adaptors.Channel) (string, error) {
 	ver := ch.Config[ConfigAPIVersion]
+	if ver == "" && validVersion(ch.Config["other"]) {
+		ver = ch.Config["other"] // One API kept the version in the "other" field
+	}
 	if ver == "" {
 		ver = DefaultAPIVersion
 	}

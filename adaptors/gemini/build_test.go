@@ -345,6 +345,10 @@ func TestURLs(t *testing.T) {
 		{adaptors.Channel{}, "gemini-2.5-flash", true, "https://generativelanguage.googleapis.com/v1beta/models/gemini-2.5-flash:streamGenerateContent?alt=sse"},
 		{adaptors.Channel{BaseURL: "https://p.example/v1beta/"}, "models/gemini-2.5-pro", false, "https://p.example/v1beta/models/gemini-2.5-pro:generateContent"},
 		{adaptors.Channel{Config: map[string]string{ConfigAPIVersion: "v1alpha"}}, "gemini-2.5-pro", false, "https://generativelanguage.googleapis.com/v1alpha/models/gemini-2.5-pro:generateContent"},
+		// One API's "other" field holds the version; the config key wins.
+		{adaptors.Channel{Config: map[string]string{"other": "v1"}}, "gemini-2.5-pro", false, "https://generativelanguage.googleapis.com/v1/models/gemini-2.5-pro:generateContent"},
+		{adaptors.Channel{Config: map[string]string{"other": "v1", ConfigAPIVersion: "v1alpha"}}, "gemini-2.5-pro", false, "https://generativelanguage.googleapis.com/v1alpha/models/gemini-2.5-pro:generateContent"},
+		{adaptors.Channel{Config: map[string]string{"other": "not a version"}}, "gemini-2.5-pro", false, "https://generativelanguage.googleapis.com/v1beta/models/gemini-2.5-pro:generateContent"},
 		{adaptors.Channel{}, "odd model/name", false, "https://generativelanguage.googleapis.com/v1beta/models/odd%20model%2Fname:generateContent"},
 	}
 	for _, tt := range tests {
