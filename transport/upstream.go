@@ -76,6 +76,10 @@ func newUpstream(cfg UpstreamConfig) (*upstream, error) {
 			client.WithMaxIdleConnDuration(cfg.IdleConnTimeout),
 			client.WithResponseBodyStream(stream),
 			client.WithNoDefaultUserAgentHeader(true),
+			// Send the path exactly as the adaptor escaped it: a SigV4
+			// signature (Bedrock) covers "%3A" in a model id, and an
+			// inference-profile ARN's "%2F" must not become a "/".
+			client.WithDisablePathNormalizing(true),
 		)
 	}
 	whole, err := mk(false)

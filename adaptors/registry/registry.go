@@ -14,6 +14,7 @@ import (
 	"switchyard/adaptors"
 	"switchyard/adaptors/anthropic"
 	"switchyard/adaptors/azure"
+	"switchyard/adaptors/bedrock"
 	"switchyard/adaptors/cloudflare"
 	"switchyard/adaptors/cohere"
 	"switchyard/adaptors/gemini"
@@ -98,6 +99,7 @@ func providerRows() []Row {
 		{Type: azure.ChannelType, Name: "Azure", DefaultBaseURL: azure.DefaultBaseURL, Models: azure.Models(), Adaptor: azure.New()},
 		{Type: 24, Name: "Gemini", DefaultBaseURL: gemini.DefaultBaseURL, Models: gemini.Models(), Adaptor: gemini.New()},
 		{Type: 30, Name: "Ollama", DefaultBaseURL: ollama.DefaultBaseURL, Models: ollama.Models(), Adaptor: ollama.New()},
+		{Type: 33, Name: "AwsClaude", DefaultBaseURL: bedrock.DefaultBaseURL, Models: bedrock.Models(), Adaptor: bedrock.New(bedrock.Options{})},
 		{Type: 35, Name: "Cohere", DefaultBaseURL: cohere.DefaultBaseURL, Models: cohere.Models(), Adaptor: cohere.New()},
 		{Type: 46, Name: "Replicate", DefaultBaseURL: replicate.DefaultBaseURL, Models: replicate.Models(), Adaptor: replicate.New()},
 		{Type: cloudflare.ChannelType, Name: "Cloudflare", DefaultBaseURL: cloudflare.DefaultBaseURL, Models: cloudflare.Models(), Adaptor: cloudflare.New()},

@@ -16,6 +16,7 @@ import (
 	"switchyard/adaptors"
 	"switchyard/adaptors/anthropic/anthropictest"
 	"switchyard/adaptors/azure/azuretest"
+	"switchyard/adaptors/bedrock/bedrocktest"
 	"switchyard/adaptors/cloudflare/cloudflaretest"
 	"switchyard/adaptors/cohere/coheretest"
 	"switchyard/adaptors/gemini/geminitest"
@@ -304,6 +305,24 @@ func providerCases() []providerCase {
 			start: func(t *testing.T) (map[string]any, providerMock) {
 				m := anthropictest.NewServer(t, "sk-ant-api03-test")
 				return map[string]any{"type": 14, "key": m.Key, "base_url": m.URL}, m
+			},
+		},
+		{
+			// Claude through InvokeModel, signed with SigV4 from the
+			// compact key form; the mock recomputes the signature.
+			name: "bedrock-claude", model: "claude-3-5-haiku-20241022", text: "Hello from the Bedrock mock!", inline: true,
+			start: func(t *testing.T) (map[string]any, providerMock) {
+				m := bedrocktest.NewServer(t, "AKIAIOSFODNN7EXAMPLE", "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY", "us-east-1")
+				return map[string]any{"type": 33, "key": "AKIAIOSFODNN7EXAMPLE|wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY|us-east-1", "base_url": m.URL}, m
+			},
+		},
+		{
+			// Llama through Converse, credentials in the channel config.
+			name: "bedrock-converse", model: "llama3-70b-8192", text: "Hello from the Bedrock mock!", inline: true,
+			start: func(t *testing.T) (map[string]any, providerMock) {
+				m := bedrocktest.NewServer(t, "AKIAI44QH8DHBEXAMPLE", "je7MtGbClwBF/2Zp9Utk/h3yCo8nvbEXAMPLEKEY", "eu-west-1")
+				return map[string]any{"type": 33, "key": "unused", "base_url": m.URL,
+					"config": `{"region":"eu-west-1","ak":"AKIAI44QH8DHBEXAMPLE","sk":"je7MtGbClwBF/2Zp9Utk/h3yCo8nvbEXAMPLEKEY"}`}, m
 			},
 		},
 		{
