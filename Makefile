@@ -4,7 +4,7 @@ PKGS    := ./...
 # Packages with concurrency run under the race detector.
 RACE    := ./storage/... ./cluster/... ./actors/... ./transport/... ./cmd/...
 
-.PHONY: help run build test test-race chaos vet fmt lint bench fuzz ui check-imports e2e-deps
+.PHONY: help run build test test-race chaos vet fmt lint bench bench-adaptors fuzz ui check-imports e2e-deps
 
 help: ## list targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-14s %s\n", $$1, $$2}'
@@ -40,9 +40,14 @@ fmt: ## format the code
 bench: ## end-to-end load benchmark (writes bench/results/)
 	$(GO) run ./bench/cmd/benchrun
 
-fuzz: ## run the fuzz targets for 30 s each
+bench-adaptors: ## per-request conversion cost of every provider (BenchmarkBuild, BenchmarkStreamDecode, with allocations)
+	$(GO) test -run '^$$' -bench '^Benchmark(Build|StreamDecode)$$' -benchmem ./adaptors/...
+
+fuzz: ## run the stream-decoder fuzz targets for 30 s each
 	$(GO) test ./adaptors/sse -run '^$$' -fuzz FuzzReader -fuzztime 30s
-	$(GO) test ./adaptors/openai -run '^$$' -fuzz FuzzStreamDecoder -fuzztime 30s
+	for p in openai anthropic gemini vertex bedrock azure cohere cloudflare ollama replicate; do \
+		$(GO) test ./adaptors/$$p -run '^$$' -fuzz '^FuzzStreamDecoder$$' -fuzztime 30s -fuzzminimizetime 5s || exit 1; done
+	$(GO) test ./adaptors/bedrock -run '^$$' -fuzz '^FuzzEventStream$$' -fuzztime 30s -fuzzminimizetime 5s
 
 ui: ## (the web UI is not built yet; a placeholder page is embedded)
 	@echo "ui/dist holds a placeholder page"

@@ -31,7 +31,7 @@ func bigChatBody(stream bool) []byte {
 	return []byte(b.String())
 }
 
-func BenchmarkBuildRequest(b *testing.B) {
+func BenchmarkBuild(b *testing.B) {
 	a := New(OpenAIConfig())
 	ch := &adaptors.Channel{Key: "sk-test"}
 	small := []byte(`{"model":"gpt-4o","messages":[{"role":"user","content":"Hello!"}]}`)
