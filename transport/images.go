@@ -194,17 +194,22 @@ func (f *imageFetcher) inline(ctx context.Context, body []byte) ([]byte, error) 
 	ctx, cancel := context.WithTimeout(ctx, f.cfg.Timeout)
 	defer cancel()
 	// The same URL twice is fetched once.
-	urls := map[string]string{}
+	var unique []string
+	seen := map[string]bool{}
 	for _, s := range slots {
-		urls[s.url] = ""
+		if !seen[s.url] {
+			seen[s.url] = true
+			unique = append(unique, s.url)
+		}
 	}
 	var (
 		mu       sync.Mutex
+		urls     = make(map[string]string, len(unique)) // URL → data: URL, under mu
 		firstErr error
 		wg       sync.WaitGroup
 		sem      = make(chan struct{}, 4)
 	)
-	for u := range urls {
+	for _, u := range unique {
 		wg.Go(func() {
 			sem <- struct{}{}
 			defer func() { <-sem }()
