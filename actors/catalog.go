@@ -274,11 +274,7 @@ func NewChannelInfo(ch *storage.Channel) (*ChannelInfo, error) {
 		FirstByte: time.Duration(ch.FirstByteTimeout * float64(time.Second)),
 		Random:    ch.MultiKeyMode == "random",
 	}
-	for _, k := range strings.Split(ch.Key, "\n") {
-		if k = strings.TrimSpace(k); k != "" {
-			ci.Keys = append(ci.Keys, k)
-		}
-	}
+	ci.Keys = storage.SplitKeys(ch.Key)
 	off := map[int]bool{}
 	for _, p := range SplitList(ch.DisabledKeys) {
 		if i, err := strconv.Atoi(p); err == nil {

@@ -125,19 +125,14 @@ func (a *API) createChannels(ctx context.Context, c *app.RequestContext) {
 		fail(c, msg)
 		return
 	}
-	var keys []string
-	for _, k := range strings.Split(in.Key, "\n") {
-		if k = strings.TrimSpace(k); k != "" {
-			keys = append(keys, k)
-		}
-	}
+	keys := storage.SplitKeys(in.Key)
 	if len(keys) == 0 {
 		fail(c, "key is required")
 		return
 	}
 	cmd := &storage.CreateChannels{}
 	if in.MultiKeyMode != "" { // one channel that spreads over the keys
-		keys = []string{strings.Join(keys, "\n")}
+		keys = []string{strings.TrimSpace(in.Key)}
 	}
 	for _, k := range keys {
 		ch := in

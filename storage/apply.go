@@ -373,12 +373,7 @@ func (t *tx) setChannelKey(c *SetChannelKey) Result {
 	if ch == nil {
 		return Result{Err: ErrNotFound}
 	}
-	keys := 0
-	for _, k := range strings.Split(ch.Key, "\n") {
-		if strings.TrimSpace(k) != "" {
-			keys++
-		}
-	}
+	keys := len(SplitKeys(ch.Key))
 	if c.Index < 0 || c.Index >= keys {
 		return Result{Err: fmt.Errorf("%w: key %d of %d", ErrBadCommand, c.Index, keys)}
 	}

@@ -57,18 +57,34 @@ func (s *Server) TestChannel(ctx context.Context, id int64, model string) (time.
 		return 0, model, err
 	}
 	t0 := time.Now()
-	resp, err := s.up.do(ctx, hr, false)
+	body, err = s.call(ctx, ad, hr)
+	// A multi-step upstream (Replicate) is followed to its final answer.
+	if fu, ok := ad.(adaptors.FollowUpper); ok {
+		for step := 1; err == nil; step++ {
+			next, delay, ferr := fu.FollowUp(actx, req, step, body)
+			if ferr != nil || next == nil {
+				err = ferr
+				break
+			}
+			if step >= maxSteps {
+				err = errors.New("the upstream did not finish")
+				break
+			}
+			select {
+			case <-time.After(delay):
+			case <-ctx.Done():
+				err = ctx.Err()
+			}
+			if err == nil {
+				body, err = s.call(ctx, ad, next)
+			}
+		}
+	}
 	took := time.Since(t0)
 	if err != nil {
-		return took, model, fmt.Errorf("request failed: %w", err)
+		return took, model, err
 	}
-	defer protocol.ReleaseResponse(resp)
-	if st := resp.StatusCode(); st < 200 || st > 299 {
-		e := ad.ParseError(st, resp.Body())
-		code, _ := e.Code.(string)
-		return took, model, &actors.UpstreamError{Status: st, Code: code, Message: e.Message}
-	}
-	out, err := ad.ParseResponse(req, resp.Body())
+	out, err := ad.ParseResponse(req, body)
 	if err != nil {
 		return took, model, fmt.Errorf("unreadable answer: %w", err)
 	}

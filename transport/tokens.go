@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"errors"
 	"fmt"
+	"slices"
 	"sync"
 	"time"
 
@@ -50,6 +51,28 @@ type tokenEntry struct {
 	pending chan struct{} // non-nil while an exchange runs; closed when done
 }
 
+// credentialHash identifies the credential a token was obtained with: the
+// key and the channel's config (a service-account key may sit in the
+// config, Vertex's vertex_ai_adc), so that editing either exchanges anew.
+func credentialHash(ch *adaptors.Channel) [32]byte {
+	h := sha256.New()
+	h.Write([]byte(ch.Key))
+	keys := make([]string, 0, len(ch.Config))
+	for k := range ch.Config {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	for _, k := range keys {
+		h.Write([]byte{0})
+		h.Write([]byte(k))
+		h.Write([]byte{0})
+		h.Write([]byte(ch.Config[k]))
+	}
+	var sum [32]byte
+	h.Sum(sum[:0])
+	return sum
+}
+
 func newTokenCache() *tokenCache {
 	return &tokenCache{m: map[tokenKey]*tokenEntry{}, now: time.Now}
 }
@@ -62,7 +85,7 @@ type exchanger interface {
 
 // get returns a valid token for ch, exchanging when there is none.
 func (c *tokenCache) get(ctx context.Context, te adaptors.TokenExchanger, ch *adaptors.Channel, up exchanger) (string, error) {
-	k := tokenKey{channel: ch.ID, key: sha256.Sum256([]byte(ch.Key))}
+	k := tokenKey{channel: ch.ID, key: credentialHash(ch)}
 	for {
 		c.mu.Lock()
 		e := c.m[k]

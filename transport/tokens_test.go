@@ -102,6 +102,16 @@ func TestTokenCache(t *testing.T) {
 	if tok, _ := c.get(ctx, fakeTokenAdaptor{}, &other, up); tok != "tok-3" {
 		t.Fatalf("other key: %q", tok)
 	}
+	// So has the same key with another config (a service-account key in
+	// the config).
+	withCfg := *ch
+	withCfg.Config = map[string]string{"vertex_ai_adc": `{"client_email":"b@p.iam.gserviceaccount.com"}`}
+	if tok, _ := c.get(ctx, fakeTokenAdaptor{}, &withCfg, up); tok != "tok-4" {
+		t.Fatalf("other config: %q", tok)
+	}
+	if tok, _ := c.get(ctx, fakeTokenAdaptor{}, ch, up); tok != "tok-2" {
+		t.Fatalf("original credential after the others: %q", tok)
+	}
 	// A failed refresh keeps using the old token while it is valid…
 	up.fail.Store(true)
 	advance(time.Hour - refreshBefore + time.Second)

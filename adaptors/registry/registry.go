@@ -22,6 +22,7 @@ import (
 	"switchyard/adaptors/openai"
 	"switchyard/adaptors/openaicompat"
 	"switchyard/adaptors/replicate"
+	"switchyard/adaptors/vertex"
 )
 
 // TypeOpenAI is OpenAI's One API channel type.
@@ -101,6 +102,7 @@ func providerRows() []Row {
 		{Type: 30, Name: "Ollama", DefaultBaseURL: ollama.DefaultBaseURL, Models: ollama.Models(), Adaptor: ollama.New()},
 		{Type: 33, Name: "AwsClaude", DefaultBaseURL: bedrock.DefaultBaseURL, Models: bedrock.Models(), Adaptor: bedrock.New(bedrock.Options{})},
 		{Type: 35, Name: "Cohere", DefaultBaseURL: cohere.DefaultBaseURL, Models: cohere.Models(), Adaptor: cohere.New()},
+		{Type: 42, Name: "VertexAI", DefaultBaseURL: vertex.DefaultBaseURL, Models: vertex.Models(), Adaptor: vertex.New()},
 		{Type: 46, Name: "Replicate", DefaultBaseURL: replicate.DefaultBaseURL, Models: replicate.Models(), Adaptor: replicate.New()},
 		{Type: cloudflare.ChannelType, Name: "Cloudflare", DefaultBaseURL: cloudflare.DefaultBaseURL, Models: cloudflare.Models(), Adaptor: cloudflare.New()},
 	}

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/base64"
 	"encoding/json"
+	"fmt"
 	"math"
 	"net/http"
 	"net/http/httptest"
@@ -22,6 +23,7 @@ import (
 	"switchyard/adaptors/gemini/geminitest"
 	"switchyard/adaptors/ollama/ollamatest"
 	"switchyard/adaptors/replicate/replicatetest"
+	"switchyard/adaptors/vertex/vertextest"
 )
 
 // providerMock is what every provider's mock upstream offers the gateway
@@ -46,6 +48,11 @@ type providerCase struct {
 	start func(t *testing.T) (map[string]any, providerMock)
 	// noTools: the provider has no tool calling.
 	noTools bool
+	// after runs last, with the mock (provider-specific checks).
+	after func(t *testing.T, m providerMock)
+	// lists: the provider has a model-list endpoint (the admin's "fetch
+	// models" button).
+	lists bool
 	// estimatedStream: the provider's streams report no usage, so the
 	// gateway bills an estimate.
 	estimatedStream bool
@@ -92,7 +99,10 @@ func runProviderCase(t *testing.T, pc providerCase) {
 	chSpec["name"] = pc.name
 	chSpec["models"] = pc.model
 	chSpec["group"] = "default"
-	g.must("POST", "/api/channel/", chSpec, nil)
+	var created struct {
+		ID int64 `json:"id"`
+	}
+	g.must("POST", "/api/channel/", chSpec, &created)
 	prices := func(key string, v float64) {
 		b, _ := json.Marshal(map[string]float64{pc.model: v})
 		g.must("PUT", "/api/option/", map[string]any{"key": key, "value": string(b)}, nil)
@@ -244,6 +254,32 @@ func runProviderCase(t *testing.T, pc providerCase) {
 		}
 		billed("tool result", mock.TextUsage())
 	})
+	t.Run("channel test", func(t *testing.T) {
+		// The admin's "test" button: one small chat through the channel.
+		resp, err := authedGet(g, fmt.Sprintf("/api/channel/test/%d", created.ID))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var tr struct {
+			Success bool   `json:"success"`
+			Message string `json:"message"`
+		}
+		if json.Unmarshal(resp, &tr); !tr.Success {
+			t.Fatalf("channel test: %s", resp)
+		}
+	})
+	if pc.lists {
+		t.Run("fetch models", func(t *testing.T) {
+			var models []string
+			g.must("GET", fmt.Sprintf("/api/channel/fetch_models/%d", created.ID), nil, &models)
+			if len(models) == 0 {
+				t.Fatal("no models listed")
+			}
+		})
+	}
+	if pc.after != nil {
+		pc.after(t, mock)
+	}
 	if n := mock.Requests(); n < 5 {
 		t.Errorf("the mock answered %d requests", n)
 	}
@@ -301,7 +337,7 @@ func TestProvidersThroughGateway(t *testing.T) {
 func providerCases() []providerCase {
 	return []providerCase{
 		{
-			name: "anthropic", model: "claude-sonnet-4-5", text: anthropictest.MockText, inline: true,
+			name: "anthropic", lists: true, model: "claude-sonnet-4-5", text: anthropictest.MockText, inline: true,
 			start: func(t *testing.T) (map[string]any, providerMock) {
 				m := anthropictest.NewServer(t, "sk-ant-api03-test")
 				return map[string]any{"type": 14, "key": m.Key, "base_url": m.URL}, m
@@ -310,7 +346,7 @@ func providerCases() []providerCase {
 		{
 			// Claude through InvokeModel, signed with SigV4 from the
 			// compact key form; the mock recomputes the signature.
-			name: "bedrock-claude", model: "claude-3-5-haiku-20241022", text: "Hello from the Bedrock mock!", inline: true,
+			name: "bedrock-claude", lists: true, model: "claude-3-5-haiku-20241022", text: "Hello from the Bedrock mock!", inline: true,
 			start: func(t *testing.T) (map[string]any, providerMock) {
 				m := bedrocktest.NewServer(t, "AKIAIOSFODNN7EXAMPLE", "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY", "us-east-1")
 				return map[string]any{"type": 33, "key": "AKIAIOSFODNN7EXAMPLE|wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY|us-east-1", "base_url": m.URL}, m
@@ -326,21 +362,46 @@ func providerCases() []providerCase {
 			},
 		},
 		{
-			name: "gemini", model: "gemini-2.5-flash", text: geminitest.Text, inline: true,
+			// Gemini on Vertex: a service-account key as the channel key,
+			// exchanged (JWT verified by the mock) for a token that every
+			// request reuses.
+			name: "vertex-gemini", model: "gemini-2.5-flash", text: vertextest.GeminiText, inline: true,
+			start: func(t *testing.T) (map[string]any, providerMock) {
+				m := vertextest.NewServer(t)
+				return map[string]any{"type": 42, "key": m.ServiceAccountJSON(), "base_url": m.URL,
+					"config": `{"region":"` + m.Region + `"}`}, m
+			},
+			after: func(t *testing.T, m providerMock) {
+				if n := m.(*vertextest.Server).TokenExchanges(); n != 1 {
+					t.Errorf("%d token exchanges, want 1 for every request", n)
+				}
+			},
+		},
+		{
+			// Claude on Vertex, the key in One API's vertex_ai_adc config.
+			name: "vertex-claude", model: "claude-sonnet-4-5-20250929", text: vertextest.ClaudeText, inline: true,
+			start: func(t *testing.T) (map[string]any, providerMock) {
+				m := vertextest.NewServer(t)
+				return map[string]any{"type": 42, "key": "adc-in-config", "base_url": m.URL,
+					"config": `{"region":"` + m.Region + `","vertex_ai_adc":` + m.ServiceAccountJSON() + `}`}, vertexClaude{m}
+			},
+		},
+		{
+			name: "gemini", lists: true, model: "gemini-2.5-flash", text: geminitest.Text, inline: true,
 			start: func(t *testing.T) (map[string]any, providerMock) {
 				m := geminitest.NewServer(t, "AIzaSyTest-0123456789")
 				return map[string]any{"type": 24, "key": m.Key, "base_url": m.URL}, m
 			},
 		},
 		{
-			name: "cohere", model: "command-a-03-2025", text: coheretest.MockText,
+			name: "cohere", lists: true, model: "command-a-03-2025", text: coheretest.MockText,
 			start: func(t *testing.T) (map[string]any, providerMock) {
 				m := coheretest.NewServer(t, "cohere-key-0123")
 				return map[string]any{"type": 35, "key": m.Key, "base_url": m.URL}, m
 			},
 		},
 		{
-			name: "ollama", model: "llama3.2:latest", text: ollamatest.Text, inline: true,
+			name: "ollama", lists: true, model: "llama3.2:latest", text: ollamatest.Text, inline: true,
 			start: func(t *testing.T) (map[string]any, providerMock) {
 				m := ollamatest.NewServer(t, "ollama-proxy-key")
 				return map[string]any{"type": 30, "key": m.Key, "base_url": m.URL}, m
@@ -363,7 +424,7 @@ func providerCases() []providerCase {
 			},
 		},
 		{
-			name: "cloudflare", model: "@cf/meta/llama-3.1-8b-instruct", text: "Hello from the Cloudflare Workers AI mock!",
+			name: "cloudflare", lists: true, model: "@cf/meta/llama-3.1-8b-instruct", text: "Hello from the Cloudflare Workers AI mock!",
 			start: func(t *testing.T) (map[string]any, providerMock) {
 				m := cloudflaretest.NewServer(t, "cf-token-0123", "0123456789abcdef0123456789abcdef")
 				return map[string]any{"type": 37, "key": m.Key, "base_url": m.URL,
@@ -372,3 +433,9 @@ func providerCases() []providerCase {
 		},
 	}
 }
+
+// vertexClaude reports the Vertex mock's usage for Claude models.
+type vertexClaude struct{ *vertextest.Server }
+
+func (v vertexClaude) TextUsage() adaptors.Usage { return v.ClaudeTextUsage() }
+func (v vertexClaude) ToolUsage() adaptors.Usage { return v.ClaudeToolUsage() }
