@@ -11,6 +11,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"switchyard/adaptors/adaptortest"
+	"switchyard/adaptors/internal/openaiwire"
 	"switchyard/adaptors/schema"
 )
 
@@ -109,7 +110,7 @@ func TestErrorMessages(t *testing.T) {
 		}
 	}
 	long := parseError(400, []byte(`{"message":[`+strings.Repeat(`"xxxxxxxx",`, 500)+`"y"]}`)).Message
-	if len(long) > maxMessage {
+	if len(long) > openaiwire.MaxErrorText {
 		t.Errorf("non-string message not capped: %d bytes", len(long))
 	}
 }

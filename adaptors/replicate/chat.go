@@ -487,7 +487,7 @@ func predictionError(p *predictionWire) *schema.Error {
 			Message: "replicate: prediction " + p.ID + " was canceled"}
 	}
 	msg := "replicate: prediction " + p.ID + " failed"
-	if t := text(p.Error); t != "" {
+	if t := openaiwire.Text(p.Error); t != "" {
 		msg += ": " + t
 	}
 	return &schema.Error{Status: 500, Type: typeServer, Code: "prediction_failed", Message: msg}

@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"switchyard/adaptors/adaptortest"
+	"switchyard/adaptors/internal/openaiwire"
 )
 
 func TestParseErrorGolden(t *testing.T) {
@@ -60,7 +61,7 @@ func TestParseErrorShapes(t *testing.T) {
 	}
 	// A huge non-string value is capped, still valid UTF-8.
 	e := a.ParseError(500, []byte(`{"detail":["`+strings.Repeat("é", 2000)+`"]}`))
-	if len(e.Message) > maxMessage+3 || !strings.HasPrefix(e.Message, `["é`) {
+	if len(e.Message) > openaiwire.MaxErrorText+3 || !strings.HasPrefix(e.Message, `["é`) {
 		t.Errorf("capped message: %d bytes %q…", len(e.Message), e.Message[:10])
 	}
 }
