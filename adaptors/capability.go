@@ -143,3 +143,15 @@ type ImageInliner interface {
 type FollowUpper interface {
 	FollowUp(ch *Channel, req *Request, step int, body []byte) (next *HTTPRequest, delay time.Duration, err error)
 }
+
+// TokenMinter is the optional capability of adaptors whose upstream wants
+// a short-lived token the adaptor makes itself from the channel's
+// credential, with no call (Zhipu: an HS256 JWT signed with the key's
+// secret). The transport caches the token per channel and key until
+// shortly before it expires, mints once for concurrent requests, and
+// hands it to BuildRequest in Channel.AccessToken, as for
+// TokenExchanger. An adaptor implements one of the two, not both. Pure
+// and safe for concurrent use; now is passed in.
+type TokenMinter interface {
+	MintToken(ch *Channel, now time.Time) (AccessToken, error)
+}
