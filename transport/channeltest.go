@@ -119,13 +119,13 @@ func (s *Server) channelFor(id int64) (*actors.ChannelInfo, adaptors.Adaptor, *a
 }
 
 // authorize obtains the channel's access token when its adaptor exchanges
-// the credential for one (adaptors.TokenExchanger).
+// the credential for one or mints one from it (adaptors.TokenExchanger,
+// adaptors.TokenMinter).
 func (s *Server) authorize(ctx context.Context, ad adaptors.Adaptor, ch *adaptors.Channel) error {
-	te, ok := ad.(adaptors.TokenExchanger)
-	if !ok {
+	if !needsToken(ad) {
 		return nil
 	}
-	tok, err := s.tokens.get(ctx, te, ch, s.up)
+	tok, err := s.tokens.get(ctx, ad, ch, s.up)
 	if err != nil {
 		return fmt.Errorf("token exchange: %w", err)
 	}

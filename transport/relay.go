@@ -401,8 +401,8 @@ func (k *call) attempt(ctx context.Context, ch *actors.ChannelInfo) outcome {
 	if !k.p.multipart {
 		req.Body = channelBody(src, k.mode, ch)
 	}
-	if te, ok := ad.(adaptors.TokenExchanger); ok {
-		tok, err := s.tokens.get(ctx, te, actx, s.up)
+	if needsToken(ad) {
+		tok, err := s.tokens.get(ctx, ad, actx, s.up)
 		if err != nil {
 			k.record(ch, false, 0, true, "")
 			s.log.Warn("channel token exchange failed", "request_id", k.reqID, "channel_id", ch.ID, "err", err)
@@ -456,7 +456,7 @@ func (k *call) attempt(ctx context.Context, ch *actors.ChannelInfo) outcome {
 				forceClose(resp)
 			}
 			e := ad.ParseError(status, body)
-			if _, ok := ad.(adaptors.TokenExchanger); ok && status == http.StatusUnauthorized {
+			if status == http.StatusUnauthorized && needsToken(ad) {
 				s.tokens.forget(int(ch.ID)) // revoked or expired early: exchange again next time
 			}
 			code, _ := e.Code.(string)

@@ -15,7 +15,8 @@ import (
 )
 
 // tokenCache holds the access tokens obtained for channels whose adaptor
-// implements adaptors.TokenExchanger (Vertex AI), per channel and key. A
+// implements adaptors.TokenExchanger (Vertex AI, Baidu) or
+// adaptors.TokenMinter (Zhipu), per channel, key and config. A
 // token is used until refreshBefore its expiry; then the next request
 // exchanges again, and requests arriving meanwhile wait for that one
 // exchange instead of making their own. Node-local: every node exchanges
@@ -83,8 +84,19 @@ type exchanger interface {
 	do(ctx context.Context, hr *adaptors.HTTPRequest, stream bool, firstByte ...time.Duration) (*protocol.Response, error)
 }
 
-// get returns a valid token for ch, exchanging when there is none.
-func (c *tokenCache) get(ctx context.Context, te adaptors.TokenExchanger, ch *adaptors.Channel, up exchanger) (string, error) {
+// needsToken reports whether an adaptor's channels need an access token
+// (it implements adaptors.TokenExchanger or adaptors.TokenMinter).
+func needsToken(ad any) bool {
+	switch ad.(type) {
+	case adaptors.TokenExchanger, adaptors.TokenMinter:
+		return true
+	}
+	return false
+}
+
+// get returns a valid token for ch from src (an adaptors.TokenMinter or
+// adaptors.TokenExchanger), minting or exchanging when there is none.
+func (c *tokenCache) get(ctx context.Context, src any, ch *adaptors.Channel, up exchanger) (string, error) {
 	k := tokenKey{channel: ch.ID, key: credentialHash(ch)}
 	for {
 		c.mu.Lock()
@@ -116,7 +128,19 @@ func (c *tokenCache) get(ctx context.Context, te adaptors.TokenExchanger, ch *ad
 		e.pending = done
 		c.mu.Unlock()
 
-		tok, err := exchange(ctx, te, ch, up, now)
+		var tok adaptors.AccessToken
+		var err error
+		switch src := src.(type) {
+		case adaptors.TokenMinter:
+			tok, err = src.MintToken(ch, now)
+			if err == nil && tok.Value == "" {
+				err = errors.New("token mint: empty token")
+			}
+		case adaptors.TokenExchanger:
+			tok, err = exchange(ctx, src, ch, up, now)
+		default:
+			err = errors.New("the adaptor makes no tokens")
+		}
 
 		c.mu.Lock()
 		e.pending = nil

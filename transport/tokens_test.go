@@ -167,3 +167,47 @@ func TestTokenCacheWaitCancelled(t *testing.T) {
 		t.Fatalf("first request got %q", tok)
 	}
 }
+
+// fakeMinter makes numbered tokens valid for 30 minutes, counting mints.
+type fakeMinter struct{ mints atomic.Int64 }
+
+func (f *fakeMinter) MintToken(ch *adaptors.Channel, now time.Time) (adaptors.AccessToken, error) {
+	if ch.Key == "" {
+		return adaptors.AccessToken{}, errors.New("no key")
+	}
+	n := f.mints.Add(1)
+	return adaptors.AccessToken{Value: "jwt-" + strconv.FormatInt(n, 10), Expires: now.Add(30 * time.Minute)}, nil
+}
+
+// Minted tokens (Zhipu's JWT) are cached and shared like exchanged ones,
+// with no call made.
+func TestTokenCacheMints(t *testing.T) {
+	c := newTokenCache()
+	clock := time.Date(2026, 11, 26, 10, 0, 0, 0, time.UTC)
+	c.now = func() time.Time { return clock }
+	m := &fakeMinter{}
+	up := &fakeExchanger{}
+	ch := &adaptors.Channel{ID: 3, Key: "id.secret"}
+	var wg sync.WaitGroup
+	for range 10 {
+		wg.Go(func() {
+			if tok, err := c.get(context.Background(), m, ch, up); err != nil || tok != "jwt-1" {
+				t.Errorf("token %q %v", tok, err)
+			}
+		})
+	}
+	wg.Wait()
+	if m.mints.Load() != 1 || up.calls.Load() != 0 {
+		t.Fatalf("%d mints, %d calls", m.mints.Load(), up.calls.Load())
+	}
+	clock = clock.Add(30*time.Minute - refreshBefore)
+	if tok, _ := c.get(context.Background(), m, ch, up); tok != "jwt-2" {
+		t.Fatalf("near expiry: %q", tok)
+	}
+	if _, err := c.get(context.Background(), m, &adaptors.Channel{ID: 4}, up); err == nil {
+		t.Fatal("mint error not reported")
+	}
+	if !needsToken(m) || !needsToken(fakeTokenAdaptor{}) || needsToken(struct{}{}) {
+		t.Fatal("needsToken")
+	}
+}
