@@ -155,3 +155,27 @@ type FollowUpper interface {
 type TokenMinter interface {
 	MintToken(ch *Channel, now time.Time) (AccessToken, error)
 }
+
+// SocketCall describes an upstream call over a WebSocket: the URL to dial
+// (ws:// or wss://, already signed when the provider signs it), headers
+// for the upgrade request, and the text frames to send once connected.
+type SocketCall struct {
+	URL    string
+	Header []Header
+	Frames [][]byte
+}
+
+// SocketDialer is the optional capability of adaptors whose upstream
+// speaks over a WebSocket (Xunfei Spark). The transport prefers it to
+// BuildRequest: it dials SocketCall.URL, sends the frames, and reads the
+// upstream's text frames until the upstream closes the connection (or
+// the decoder ends). It presents what it read as one body in which every
+// text frame is followed by a newline — to NewStreamDecoder for a stream
+// request, frame by frame as they arrive, and whole to ParseResponse
+// otherwise — so the adaptor's decoders see newline-delimited JSON. A
+// failed upgrade is passed to ParseError with the HTTP status and body
+// of the refusal. now is passed in for URL signing (adaptors never read
+// the clock). Pure and safe for concurrent use.
+type SocketDialer interface {
+	SocketRequest(ch *Channel, req *Request, now time.Time) (*SocketCall, error)
+}
