@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"time"
 
 	"github.com/bytedance/sonic"
@@ -52,12 +53,17 @@ func (s *Server) TestChannel(ctx context.Context, id int64, model string) (time.
 	if err := s.authorize(ctx, ad, actx); err != nil {
 		return 0, model, err
 	}
-	hr, err := ad.BuildRequest(actx, req)
-	if err != nil {
-		return 0, model, err
-	}
 	t0 := time.Now()
-	body, err = s.call(ctx, ad, hr)
+	var err error
+	if sd, ok := ad.(adaptors.SocketDialer); ok {
+		body, err = s.socketOnce(ctx, ad, sd, actx, req)
+	} else {
+		var hr *adaptors.HTTPRequest
+		if hr, err = ad.BuildRequest(actx, req); err != nil {
+			return 0, model, err
+		}
+		body, err = s.call(ctx, ad, hr)
+	}
 	// A multi-step upstream (Replicate) is followed to its final answer.
 	if fu, ok := ad.(adaptors.FollowUpper); ok {
 		for step := 1; err == nil; step++ {
@@ -203,4 +209,24 @@ func (s *Server) FetchModels(ctx context.Context, id int64) ([]string, error) {
 		return nil, err
 	}
 	return l.ParseModels(body)
+}
+
+// socketOnce makes one gateway-made WebSocket call and returns the whole
+// answer (frames as newline-delimited JSON).
+func (s *Server) socketOnce(ctx context.Context, ad adaptors.Adaptor, sd adaptors.SocketDialer, ch *adaptors.Channel, req *adaptors.Request) ([]byte, error) {
+	sc, err := sd.SocketRequest(ch, req, time.Now())
+	if err != nil {
+		return nil, err
+	}
+	conn, status, refusal, err := openSocket(ctx, sc, nil, socketDialTimeout)
+	if err != nil {
+		if status != 0 {
+			e := ad.ParseError(status, refusal)
+			code, _ := e.Code.(string)
+			return nil, &actors.UpstreamError{Status: status, Code: code, Message: e.Message}
+		}
+		return nil, fmt.Errorf("request failed: %w", err)
+	}
+	defer conn.CloseNow()
+	return io.ReadAll(io.LimitReader(&socketReader{ctx: ctx, conn: conn}, socketMaxBody))
 }

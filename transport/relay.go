@@ -411,16 +411,12 @@ func (k *call) attempt(ctx context.Context, ch *actors.ChannelInfo) outcome {
 		}
 		actx.AccessToken = tok
 	}
+	if sd, ok := ad.(adaptors.SocketDialer); ok {
+		return k.attemptSocket(ctx, ad, sd, actx, req, ch)
+	}
 	hr, err := ad.BuildRequest(actx, req)
-	switch {
-	case errors.Is(err, adaptors.ErrInvalidBody):
-		return outcome{err: apiError(http.StatusBadRequest, typeInvalidRequest, "invalid_request_body", err.Error())}
-	case errors.Is(err, adaptors.ErrUnsupportedMode):
-		return outcome{err: apiError(http.StatusNotImplemented, typeGateway, "api_not_implemented",
-			"this channel does not serve "+k.mode.String()), retryable: true}
-	case err != nil: // a misconfigured channel: another may work
-		s.log.Warn("channel cannot build the request", "request_id", k.reqID, "channel_id", ch.ID, "err", err)
-		return outcome{err: apiError(http.StatusInternalServerError, typeGateway, "convert_request_failed", "the channel is misconfigured"), retryable: true}
+	if err != nil {
+		return k.buildFailed(ch, err)
 	}
 	overrideHeaders(hr, ch.Headers)
 	ch.Health.Begin()
@@ -455,19 +451,7 @@ func (k *call) attempt(ctx context.Context, ch *actors.ChannelInfo) outcome {
 			if k.p.stream {
 				forceClose(resp)
 			}
-			e := ad.ParseError(status, body)
-			if status == http.StatusUnauthorized && needsToken(ad) {
-				s.tokens.forget(int(ch.ID)) // revoked or expired early: exchange again next time
-			}
-			code, _ := e.Code.(string)
-			disabling, reason := k.pricing.AutoDisable.Fatal(status, code, e.Message)
-			// A bad request says nothing about the channel, unless its message
-			// says the account behind it cannot serve.
-			if !clientFault(status) || disabling {
-				breaker := status == http.StatusUnauthorized || status == http.StatusForbidden || disabling
-				k.record(ch, false, time.Since(t0), breaker, reason)
-			}
-			return outcome{err: e, retryable: k.retryable(status)}
+			return k.upstreamFailed(ad, ch, status, body, t0)
 		}
 		if k.p.stream && (!multi || isEventStream(resp)) {
 			return k.relayStream(ctx, ad, req, ch, resp, t0)
@@ -507,7 +491,47 @@ func (k *call) attempt(ctx context.Context, ch *actors.ChannelInfo) outcome {
 		overrideHeaders(next, ch.Headers)
 		hr = next
 	}
+	return k.answer(ad, req, ch, ctype, rbody, t0)
+}
+
+// buildFailed maps an adaptor's refusal to build the upstream call.
+func (k *call) buildFailed(ch *actors.ChannelInfo, err error) outcome {
+	switch {
+	case errors.Is(err, adaptors.ErrInvalidBody):
+		return outcome{err: apiError(http.StatusBadRequest, typeInvalidRequest, "invalid_request_body", err.Error())}
+	case errors.Is(err, adaptors.ErrUnsupportedMode):
+		return outcome{err: apiError(http.StatusNotImplemented, typeGateway, "api_not_implemented",
+			"this channel does not serve "+k.mode.String()), retryable: true}
+	}
+	// A misconfigured channel: another may work.
+	k.s.log.Warn("channel cannot build the request", "request_id", k.reqID, "channel_id", ch.ID, "err", err)
+	return outcome{err: apiError(http.StatusInternalServerError, typeGateway, "convert_request_failed", "the channel is misconfigured"), retryable: true}
+}
+
+// upstreamFailed maps an upstream's non-2xx answer and counts it against
+// the channel.
+func (k *call) upstreamFailed(ad adaptors.Adaptor, ch *actors.ChannelInfo, status int, body []byte, t0 time.Time) outcome {
+	e := ad.ParseError(status, body)
+	if status == http.StatusUnauthorized && needsToken(ad) {
+		k.s.tokens.forget(int(ch.ID)) // revoked or expired early: get a new one next time
+	}
+	code, _ := e.Code.(string)
+	disabling, reason := k.pricing.AutoDisable.Fatal(status, code, e.Message)
+	// A bad request says nothing about the channel, unless its message
+	// says the account behind it cannot serve.
+	if !clientFault(status) || disabling {
+		breaker := status == http.StatusUnauthorized || status == http.StatusForbidden || disabling
+		k.record(ch, false, time.Since(t0), breaker, reason)
+	}
+	return outcome{err: e, retryable: k.retryable(status)}
+}
+
+// answer converts a whole 2xx upstream answer, sends it to the client,
+// and bills it.
+func (k *call) answer(ad adaptors.Adaptor, req *adaptors.Request, ch *actors.ChannelInfo, ctype string, rbody []byte, t0 time.Time) outcome {
+	s := k.s
 	var out *adaptors.Response
+	var err error
 	if tp, ok := ad.(adaptors.TypedResponseParser); ok {
 		out, err = tp.ParseTypedResponse(req, ctype, rbody)
 	} else {
@@ -631,8 +655,15 @@ func (k *call) send(ctx context.Context, hr *adaptors.HTTPRequest, ch *actors.Ch
 // later upstream failure is reported inside the stream.
 func (k *call) relayStream(ctx context.Context, ad adaptors.Adaptor, req *adaptors.Request, ch *actors.ChannelInfo,
 	up *protocol.Response, t0 time.Time) outcome {
+	return k.relayBody(ctx, ad, req, ch, up.BodyStream(), func() { forceClose(up) }, t0)
+}
+
+// relayBody relays an upstream stream body; abort tears the upstream
+// connection down without draining it.
+func (k *call) relayBody(ctx context.Context, ad adaptors.Adaptor, req *adaptors.Request, ch *actors.ChannelInfo,
+	body io.Reader, abort func(), t0 time.Time) outcome {
 	c := k.c
-	dec := ad.NewStreamDecoder(req, up.BodyStream())
+	dec := ad.NewStreamDecoder(req, body)
 	// Cancel the upstream as soon as the client goes away (hertz cancels
 	// ctx on disconnect): force-close, never drain.
 	stop := make(chan struct{})
@@ -640,7 +671,7 @@ func (k *call) relayStream(ctx context.Context, ad adaptors.Adaptor, req *adapto
 	go func() {
 		select {
 		case <-ctx.Done():
-			forceClose(up)
+			abort()
 		case <-stop:
 		}
 	}()
@@ -652,7 +683,7 @@ func (k *call) relayStream(ctx context.Context, ad adaptors.Adaptor, req *adapto
 	if ch.FirstByte > 0 {
 		fb = time.AfterFunc(max(ch.FirstByte-time.Since(t0), 0), func() {
 			timedOut.Store(true)
-			forceClose(up)
+			abort()
 		})
 	}
 
@@ -727,12 +758,12 @@ func (k *call) relayStream(ctx context.Context, ad adaptors.Adaptor, req *adapto
 		}
 		if _, err := c.Write(buf); err != nil {
 			clientGone = true
-			forceClose(up)
+			abort()
 			break
 		}
 		if err := c.Flush(); err != nil {
 			clientGone = true
-			forceClose(up)
+			abort()
 			break
 		}
 	}

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/bytedance/sonic"
 	"github.com/google/go-cmp/cmp"
@@ -57,7 +58,48 @@ func chatRequest(c Case, stream, includeUsage bool) *adaptors.Request {
 	return &adaptors.Request{Mode: adaptors.ModeChat, Model: c.Model, OriginModel: c.Model, Body: []byte(body), Stream: stream, IncludeUsage: includeUsage}
 }
 
+// build describes the upstream call as the transport would ask for it:
+// SocketRequest for an adaptor that speaks over a WebSocket, BuildRequest
+// otherwise.
+func build(c Case, ch *adaptors.Channel, req *adaptors.Request) error {
+	if sd, ok := c.Adaptor.(adaptors.SocketDialer); ok {
+		_, err := sd.SocketRequest(ch, req, time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC))
+		return err
+	}
+	_, err := c.Adaptor.BuildRequest(ch, req)
+	return err
+}
+
+// checkSocket: a WebSocket call has a ws:// or wss:// URL and JSON frames.
+func checkSocket(t *testing.T, c Case, sd adaptors.SocketDialer) {
+	for _, stream := range []bool{false, true} {
+		ch := c.Channel
+		sc, err := sd.SocketRequest(&ch, chatRequest(c, stream, false), time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC))
+		if err != nil {
+			t.Fatalf("stream=%v: %v", stream, err)
+		}
+		if !strings.HasPrefix(sc.URL, "wss://") && !strings.HasPrefix(sc.URL, "ws://") {
+			t.Errorf("stream=%v: not a WebSocket URL: %q", stream, sc.URL)
+		}
+		if len(sc.Frames) == 0 {
+			t.Errorf("stream=%v: no frame to send", stream)
+		}
+		for _, f := range sc.Frames {
+			if !sonic.Valid(f) {
+				t.Errorf("stream=%v: frame is not JSON: %s", stream, f)
+			}
+		}
+		if h := c.Fixtures.AuthHeader; h != "" && !hasHeaderContaining(sc.Header, h, ch.Key) {
+			t.Errorf("stream=%v: no %s header carrying the key in %v", stream, h, sc.Header)
+		}
+	}
+}
+
 func checkBuild(t *testing.T, c Case) {
+	if sd, ok := c.Adaptor.(adaptors.SocketDialer); ok {
+		checkSocket(t, c, sd)
+		return
+	}
 	for _, stream := range []bool{false, true} {
 		ch := c.Channel
 		r, err := c.Adaptor.BuildRequest(&ch, chatRequest(c, stream, false))
@@ -208,7 +250,7 @@ func finishReasons(t *testing.T, evs []adaptors.StreamEvent) []string {
 func checkNoTools(t *testing.T, c Case) {
 	for _, stream := range []bool{false, true} {
 		ch := c.Channel
-		_, err := c.Adaptor.BuildRequest(&ch, toolRequest(c, stream))
+		err := build(c, &ch, toolRequest(c, stream))
 		if !errors.Is(err, adaptors.ErrInvalidBody) {
 			t.Errorf("stream=%v: a request with tools gave %v, want adaptors.ErrInvalidBody", stream, err)
 		}
@@ -473,7 +515,7 @@ func checkConcurrency(t *testing.T, c Case) {
 		wg.Go(func() {
 			for range 20 {
 				ch := c.Channel
-				if _, err := c.Adaptor.BuildRequest(&ch, chatRequest(c, true, false)); err != nil {
+				if err := build(c, &ch, chatRequest(c, true, false)); err != nil {
 					errs <- err
 					return
 				}
