@@ -23,6 +23,7 @@ import (
 	"switchyard/adaptors/openaicompat"
 	"switchyard/adaptors/replicate"
 	"switchyard/adaptors/vertex"
+	"switchyard/adaptors/xunfei"
 )
 
 // TypeOpenAI is OpenAI's One API channel type.
@@ -98,6 +99,7 @@ func providerRows() []Row {
 	return []Row{
 		{Type: 14, Name: "Anthropic", DefaultBaseURL: anthropic.DefaultBaseURL, Models: anthropic.Models(), Adaptor: anthropic.New()},
 		{Type: azure.ChannelType, Name: "Azure", DefaultBaseURL: azure.DefaultBaseURL, Models: azure.Models(), Adaptor: azure.New()},
+		{Type: 18, Name: "Xunfei", DefaultBaseURL: xunfei.DefaultBaseURL, Models: xunfei.Models(), Adaptor: xunfei.New()},
 		{Type: 24, Name: "Gemini", DefaultBaseURL: gemini.DefaultBaseURL, Models: gemini.Models(), Adaptor: gemini.New()},
 		{Type: 30, Name: "Ollama", DefaultBaseURL: ollama.DefaultBaseURL, Models: ollama.Models(), Adaptor: ollama.New()},
 		{Type: 33, Name: "AwsClaude", DefaultBaseURL: bedrock.DefaultBaseURL, Models: bedrock.Models(), Adaptor: bedrock.New(bedrock.Options{})},

@@ -24,6 +24,7 @@ import (
 	"switchyard/adaptors/ollama/ollamatest"
 	"switchyard/adaptors/replicate/replicatetest"
 	"switchyard/adaptors/vertex/vertextest"
+	"switchyard/adaptors/xunfei/xunfeitest"
 )
 
 // providerMock is what every provider's mock upstream offers the gateway
@@ -56,6 +57,8 @@ type providerCase struct {
 	// estimatedStream: the provider's streams report no usage, so the
 	// gateway bills an estimate.
 	estimatedStream bool
+	// noImages: the provider's chat takes text only.
+	noImages bool
 	// inline: the provider takes images only inline, so the gateway
 	// downloads image URLs; otherwise the URL goes upstream as it is.
 	inline bool
@@ -180,6 +183,9 @@ func runProviderCase(t *testing.T, pc providerCase) {
 		billed("text stream", mock.TextUsage())
 	})
 	t.Run("image", func(t *testing.T) {
+		if pc.noImages {
+			t.Skip("text-only provider")
+		}
 		checkImageInput(t, c, pc, mock)
 		billed("image", mock.TextUsage())
 	})
@@ -413,6 +419,15 @@ func providerCases() []providerCase {
 			start: func(t *testing.T) (map[string]any, providerMock) {
 				m := replicatetest.NewServer(t, "r8_test_token")
 				return map[string]any{"type": 46, "key": m.Key, "base_url": m.URL}, m
+			},
+		},
+		{
+			// Spark over a WebSocket whose URL signature the mock checks
+			// before the upgrade.
+			name: "xunfei", model: "Spark-Max", text: xunfeitest.MockText, noImages: true,
+			start: func(t *testing.T) (map[string]any, providerMock) {
+				m := xunfeitest.NewServer(t, "app0123", "secret-0123456789", "key-0123456789")
+				return map[string]any{"type": 18, "key": m.Key(), "base_url": m.URL}, m
 			},
 		},
 		{
