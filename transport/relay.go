@@ -508,13 +508,20 @@ func (k *call) buildFailed(ch *actors.ChannelInfo, err error) outcome {
 	return outcome{err: apiError(http.StatusInternalServerError, typeGateway, "convert_request_failed", "the channel is misconfigured"), retryable: true}
 }
 
+// tokenRefused drops the channel's cached access token when the upstream
+// refused it (some answer a revoked token with a 2xx carrying an error:
+// Baidu's error_code 110/111), so that the next request gets a new one.
+func (k *call) tokenRefused(ad adaptors.Adaptor, ch *actors.ChannelInfo, e *schema.Error) {
+	if e != nil && e.Status == http.StatusUnauthorized && needsToken(ad) {
+		k.s.tokens.forget(int(ch.ID))
+	}
+}
+
 // upstreamFailed maps an upstream's non-2xx answer and counts it against
 // the channel.
 func (k *call) upstreamFailed(ad adaptors.Adaptor, ch *actors.ChannelInfo, status int, body []byte, t0 time.Time) outcome {
 	e := ad.ParseError(status, body)
-	if status == http.StatusUnauthorized && needsToken(ad) {
-		k.s.tokens.forget(int(ch.ID)) // revoked or expired early: get a new one next time
-	}
+	k.tokenRefused(ad, ch, e)
 	code, _ := e.Code.(string)
 	disabling, reason := k.pricing.AutoDisable.Fatal(status, code, e.Message)
 	// A bad request says nothing about the channel, unless its message
@@ -541,6 +548,7 @@ func (k *call) answer(ad adaptors.Adaptor, req *adaptors.Request, ch *actors.Cha
 		k.record(ch, false, time.Since(t0), false, "")
 		var se *schema.Error
 		if errors.As(err, &se) { // a 2xx carrying an error: not an answer, not billed
+			k.tokenRefused(ad, ch, se)
 			return outcome{err: se, retryable: k.retryable(se.Status)}
 		}
 		return outcome{err: apiError(http.StatusBadGateway, typeUpstream, "bad_response", "upstream sent an unreadable response"), retryable: true}
@@ -705,6 +713,16 @@ func (k *call) relayBody(ctx context.Context, ad adaptors.Adaptor, req *adaptors
 				return outcome{err: apiError(http.StatusGatewayTimeout, typeUpstream, "first_byte_timeout",
 					"the upstream did not start answering in time"), retryable: true}
 			}
+		}
+		var se *schema.Error
+		if !started && err != nil && errors.As(err, &se) {
+			// The upstream's first word is an error in a 2xx stream (Baidu,
+			// Tencent, DashScope, Xunfei): nothing went to the client yet,
+			// so it gets the error's status, and another channel may serve.
+			abort()
+			k.record(ch, false, time.Since(t0), false, "")
+			k.tokenRefused(ad, ch, se)
+			return outcome{err: se, retryable: k.retryable(se.Status)}
 		}
 		if !started {
 			// The answer starts: from here on it can only be relayed, not

@@ -1,11 +1,14 @@
 package openaicompat
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/bytedance/sonic"
 
 	"switchyard/adaptors"
 	"switchyard/adaptors/openai"
@@ -109,4 +112,73 @@ func (siliconFlowBalance) ParseBalance(answers [][]byte) (adaptors.Balance, erro
 		return adaptors.Balance{}, fmt.Errorf("siliconflow balance: %w: totalBalance %q", adaptors.ErrInvalidResponse, w.Data.TotalBalance)
 	}
 	return adaptors.Balance{Amount: amount, Currency: "CNY"}, nil
+}
+
+// moonshotBalance: GET /v1/users/me/balance →
+// {"code":0,"data":{"available_balance":49.58894,"voucher_balance":46.58893,"cash_balance":3.00001},"scode":"0x0","status":true}.
+// available_balance (cash plus vouchers) is what requests can spend. The
+// answer names no currency: the default host api.moonshot.cn bills in CNY,
+// which is reported; accounts of the international host api.moonshot.ai
+// bill in USD (a BalanceSource cannot see the channel's host to tell).
+type moonshotBalance struct{}
+
+func (moonshotBalance) BalancePath(_ time.Time, answers [][]byte) (string, error) {
+	return onePath("/v1/users/me/balance", answers)
+}
+
+func (moonshotBalance) ParseBalance(answers [][]byte) (adaptors.Balance, error) {
+	if len(answers) != 1 {
+		return adaptors.Balance{}, errOneAnswer
+	}
+	var w struct {
+		Data struct {
+			AvailableBalance sonic.NoCopyRawMessage `json:"available_balance"`
+		} `json:"data"`
+	}
+	if err := openai.DecodeObject(answers[0], &w); err != nil {
+		return adaptors.Balance{}, fmt.Errorf("moonshot balance: %w", err)
+	}
+	amount, ok := jsonNumber(w.Data.AvailableBalance)
+	if !ok {
+		return adaptors.Balance{}, fmt.Errorf("moonshot balance: %w: data.available_balance %q", adaptors.ErrInvalidResponse, w.Data.AvailableBalance)
+	}
+	return adaptors.Balance{Amount: amount, Currency: "CNY"}, nil
+}
+
+// stepFunAccount: GET /v1/accounts →
+// {"object":"account","type":"prepaid","balance":…,"total_cash_balance":…,"total_voucher_balance":…}.
+// balance is the account's available balance. As for Moonshot, the answer
+// names no currency: api.stepfun.com bills in CNY (api.stepfun.ai, the
+// international host, in USD).
+type stepFunAccount struct{}
+
+func (stepFunAccount) BalancePath(_ time.Time, answers [][]byte) (string, error) {
+	return onePath("/v1/accounts", answers)
+}
+
+func (stepFunAccount) ParseBalance(answers [][]byte) (adaptors.Balance, error) {
+	if len(answers) != 1 {
+		return adaptors.Balance{}, errOneAnswer
+	}
+	var w struct {
+		Balance sonic.NoCopyRawMessage `json:"balance"`
+	}
+	if err := openai.DecodeObject(answers[0], &w); err != nil {
+		return adaptors.Balance{}, fmt.Errorf("stepfun balance: %w", err)
+	}
+	amount, ok := jsonNumber(w.Balance)
+	if !ok {
+		return adaptors.Balance{}, fmt.Errorf("stepfun balance: %w: balance %q", adaptors.ErrInvalidResponse, w.Balance)
+	}
+	return adaptors.Balance{Amount: amount, Currency: "CNY"}, nil
+}
+
+// jsonNumber reads a raw JSON number (not a string, not null).
+func jsonNumber(raw []byte) (float64, bool) {
+	raw = bytes.TrimSpace(raw)
+	if len(raw) == 0 || (raw[0] != '-' && (raw[0] < '0' || raw[0] > '9')) {
+		return 0, false
+	}
+	f, err := strconv.ParseFloat(string(raw), 64)
+	return f, err == nil
 }

@@ -12,8 +12,10 @@ import (
 	"slices"
 
 	"switchyard/adaptors"
+	"switchyard/adaptors/ali"
 	"switchyard/adaptors/anthropic"
 	"switchyard/adaptors/azure"
+	"switchyard/adaptors/baidu"
 	"switchyard/adaptors/bedrock"
 	"switchyard/adaptors/cloudflare"
 	"switchyard/adaptors/cohere"
@@ -22,8 +24,10 @@ import (
 	"switchyard/adaptors/openai"
 	"switchyard/adaptors/openaicompat"
 	"switchyard/adaptors/replicate"
+	"switchyard/adaptors/tencent"
 	"switchyard/adaptors/vertex"
 	"switchyard/adaptors/xunfei"
+	"switchyard/adaptors/zhipu"
 )
 
 // TypeOpenAI is OpenAI's One API channel type.
@@ -99,13 +103,19 @@ func providerRows() []Row {
 	return []Row{
 		{Type: 14, Name: "Anthropic", DefaultBaseURL: anthropic.DefaultBaseURL, Models: anthropic.Models(), Adaptor: anthropic.New()},
 		{Type: azure.ChannelType, Name: "Azure", DefaultBaseURL: azure.DefaultBaseURL, Models: azure.Models(), Adaptor: azure.New()},
+		{Type: baidu.ChannelType, Name: "Baidu", DefaultBaseURL: baidu.DefaultBaseURL, Models: baidu.Models(), Adaptor: baidu.New()},
+		{Type: 16, Name: "Zhipu", DefaultBaseURL: zhipu.DefaultBaseURL, Models: zhipu.Models(), Adaptor: zhipu.New()},
+		{Type: ali.ChannelType, Name: "Ali", DefaultBaseURL: ali.DefaultBaseURL, Models: ali.Models(), Adaptor: ali.New()},
 		{Type: 18, Name: "Xunfei", DefaultBaseURL: xunfei.DefaultBaseURL, Models: xunfei.Models(), Adaptor: xunfei.New()},
+		{Type: 23, Name: "Tencent", DefaultBaseURL: tencent.DefaultBaseURL, Models: tencent.Models(), Adaptor: tencent.New(tencent.Options{})},
 		{Type: 24, Name: "Gemini", DefaultBaseURL: gemini.DefaultBaseURL, Models: gemini.Models(), Adaptor: gemini.New()},
 		{Type: 30, Name: "Ollama", DefaultBaseURL: ollama.DefaultBaseURL, Models: ollama.Models(), Adaptor: ollama.New()},
 		{Type: 33, Name: "AwsClaude", DefaultBaseURL: bedrock.DefaultBaseURL, Models: bedrock.Models(), Adaptor: bedrock.New(bedrock.Options{})},
 		{Type: 35, Name: "Cohere", DefaultBaseURL: cohere.DefaultBaseURL, Models: cohere.Models(), Adaptor: cohere.New()},
 		{Type: 42, Name: "VertexAI", DefaultBaseURL: vertex.DefaultBaseURL, Models: vertex.Models(), Adaptor: vertex.New()},
 		{Type: 46, Name: "Replicate", DefaultBaseURL: replicate.DefaultBaseURL, Models: replicate.Models(), Adaptor: replicate.New()},
+		{Type: baidu.V2ChannelType, Name: "BaiduV2", DefaultBaseURL: baidu.V2DefaultBaseURL, Models: baidu.V2Models(), Adaptor: baidu.NewV2()},
+		{Type: ali.BailianChannelType, Name: "AliBailian", DefaultBaseURL: ali.DefaultBaseURL, Models: ali.Models(), Adaptor: ali.NewBailian()},
 		{Type: cloudflare.ChannelType, Name: "Cloudflare", DefaultBaseURL: cloudflare.DefaultBaseURL, Models: cloudflare.Models(), Adaptor: cloudflare.New()},
 	}
 }

@@ -28,7 +28,7 @@ func TestRowsAndLookup(t *testing.T) {
 			t.Errorf("type %d: row name %q, ChannelTypeName %q", row.Type, row.Name, n)
 		}
 	}
-	want := []int{1, 3, 8, 14, 18, 20, 24, 25, 26, 27, 28, 29, 30, 31, 33, 35, 36, 37, 39, 40, 42, 44, 45, 46, 100}
+	want := []int{1, 3, 8, 14, 15, 16, 17, 18, 19, 20, 23, 24, 25, 26, 27, 28, 29, 30, 31, 32, 33, 35, 36, 37, 39, 40, 41, 42, 44, 45, 46, 47, 48, 49, 50, 51, 100}
 	if diff := cmp.Diff(want, types); diff != "" {
 		t.Errorf("types (-want +got):\n%s", diff)
 	}

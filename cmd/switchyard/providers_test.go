@@ -9,22 +9,29 @@ import (
 	"math"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"testing"
 
 	"github.com/openai/openai-go/v3"
 	"github.com/openai/openai-go/v3/packages/param"
 
 	"switchyard/adaptors"
+	"switchyard/adaptors/ali/alitest"
 	"switchyard/adaptors/anthropic/anthropictest"
 	"switchyard/adaptors/azure/azuretest"
+	"switchyard/adaptors/baidu/baidutest"
 	"switchyard/adaptors/bedrock/bedrocktest"
 	"switchyard/adaptors/cloudflare/cloudflaretest"
 	"switchyard/adaptors/cohere/coheretest"
 	"switchyard/adaptors/gemini/geminitest"
 	"switchyard/adaptors/ollama/ollamatest"
+	"switchyard/adaptors/openaicompat"
+	"switchyard/adaptors/openaicompat/compattest"
 	"switchyard/adaptors/replicate/replicatetest"
+	"switchyard/adaptors/tencent/tencenttest"
 	"switchyard/adaptors/vertex/vertextest"
 	"switchyard/adaptors/xunfei/xunfeitest"
+	"switchyard/adaptors/zhipu/zhiputest"
 )
 
 // providerMock is what every provider's mock upstream offers the gateway
@@ -57,6 +64,13 @@ type providerCase struct {
 	// estimatedStream: the provider's streams report no usage, so the
 	// gateway bills an estimate.
 	estimatedStream bool
+	// imageModel, when set, is the model that takes images (the channel
+	// serves it too).
+	imageModel string
+	// rawUsage: OpenAI-compatible rows relay the vendor's own usage
+	// object (Moonshot's top-level cached_tokens…); only the token totals
+	// are compared, the bill still from every detail.
+	rawUsage bool
 	// noImages: the provider's chat takes text only.
 	noImages bool
 	// inline: the provider takes images only inline, so the gateway
@@ -101,6 +115,9 @@ func runProviderCase(t *testing.T, pc providerCase) {
 	chSpec, mock := pc.start(t)
 	chSpec["name"] = pc.name
 	chSpec["models"] = pc.model
+	if pc.imageModel != "" {
+		chSpec["models"] = pc.model + "," + pc.imageModel
+	}
 	chSpec["group"] = "default"
 	var created struct {
 		ID int64 `json:"id"`
@@ -114,6 +131,12 @@ func runProviderCase(t *testing.T, pc providerCase) {
 	prices("CompletionRatio", provCompletionRatio)
 	prices("CacheRatio", provCacheRatio)
 	prices("CreateCacheRatio", provCacheWriteRatio)
+	if pc.imageModel != "" {
+		b, _ := json.Marshal(map[string]float64{pc.model: provModelRatio, pc.imageModel: provModelRatio})
+		g.must("PUT", "/api/option/", map[string]any{"key": "ModelRatio", "value": string(b)}, nil)
+		b, _ = json.Marshal(map[string]float64{pc.model: provCompletionRatio, pc.imageModel: provCompletionRatio})
+		g.must("PUT", "/api/option/", map[string]any{"key": "CompletionRatio", "value": string(b)}, nil)
+	}
 	uid, access := g.newUser("prov", 100_000_000)
 	tok := g.newToken(access, map[string]any{"unlimited_quota": true})
 	c := sdk(g, tok.Key)
@@ -129,9 +152,10 @@ func runProviderCase(t *testing.T, pc providerCase) {
 	}
 	checkUsage := func(what string, got openai.CompletionUsage, want adaptors.Usage) {
 		t.Helper()
+		details := got.PromptTokensDetails.CachedTokens == int64(want.CachedTokens) &&
+			got.CompletionTokensDetails.ReasoningTokens == int64(want.ReasoningTokens)
 		if got.PromptTokens != int64(want.PromptTokens) || got.CompletionTokens != int64(want.CompletionTokens) ||
-			got.TotalTokens != int64(want.TotalTokens) || got.PromptTokensDetails.CachedTokens != int64(want.CachedTokens) ||
-			got.CompletionTokensDetails.ReasoningTokens != int64(want.ReasoningTokens) {
+			got.TotalTokens != int64(want.TotalTokens) || !details && !pc.rawUsage {
 			t.Errorf("%s: usage %+v, want %+v", what, got, want)
 		}
 	}
@@ -186,7 +210,11 @@ func runProviderCase(t *testing.T, pc providerCase) {
 		if pc.noImages {
 			t.Skip("text-only provider")
 		}
-		checkImageInput(t, c, pc, mock)
+		pm := pc
+		if pc.imageModel != "" {
+			pm.model = pc.imageModel
+		}
+		checkImageInput(t, c, pm, mock)
 		billed("image", mock.TextUsage())
 	})
 	if pc.noTools {
@@ -340,8 +368,31 @@ func TestProvidersThroughGateway(t *testing.T) {
 	}
 }
 
+// compatCases are the OpenAI-compatible rows of issue 6's providers,
+// each against its mock (the vendor's paths, auth and usage semantics).
+func compatCases() []providerCase {
+	var out []providerCase
+	for _, v := range openaicompat.Vendors() {
+		switch v.Type {
+		case openaicompat.TypeMiniMax, openaicompat.TypeDoubao, openaicompat.TypeMoonshot, openaicompat.TypeDeepSeek,
+			openaicompat.TypeLingYiWanWu, openaicompat.TypeBaichuan, openaicompat.TypeSiliconFlow, 19, 32, 48:
+		default:
+			continue
+		}
+		v := v
+		out = append(out, providerCase{
+			name: "compat-" + v.Name, model: v.Models[0], text: "Hello from the " + v.Name + " mock!", rawUsage: true,
+			start: func(t *testing.T) (map[string]any, providerMock) {
+				m := compattest.NewServer(t, v, "sk-"+strings.ToLower(v.Name)+"-0123")
+				return map[string]any{"type": v.Type, "key": m.Key, "base_url": m.BaseURL()}, m
+			},
+		})
+	}
+	return out
+}
+
 func providerCases() []providerCase {
-	return []providerCase{
+	return append(compatCases(), []providerCase{
 		{
 			name: "anthropic", lists: true, model: "claude-sonnet-4-5", text: anthropictest.MockText, inline: true,
 			start: func(t *testing.T) (map[string]any, providerMock) {
@@ -431,6 +482,55 @@ func providerCases() []providerCase {
 			},
 		},
 		{
+			// GLM with the HS256 JWT minted from the id.secret key; the
+			// mock verifies it.
+			name: "zhipu", model: "glm-4.6", text: zhiputest.MockText,
+			start: func(t *testing.T) (map[string]any, providerMock) {
+				m := zhiputest.NewServer(t, "0123456789abcdef.secretsecretsecret")
+				return map[string]any{"type": 16, "key": m.Key, "base_url": m.URL}, m
+			},
+		},
+		{
+			// Hunyuan signed with TC3-HMAC-SHA256 over the host actually
+			// used; the mock recomputes the signature.
+			name: "tencent", model: "hunyuan-turbos-latest", imageModel: "hunyuan-vision", text: tencenttest.MockText,
+			start: func(t *testing.T) (map[string]any, providerMock) {
+				m := tencenttest.NewServer(t, "AKIDz8krbsJ5yKBZQpn74WFkmLPx3EXAMPLE", "Gu5t9xGARNpq86cd98joQYCN3EXAMPLE")
+				return map[string]any{"type": 23, "key": "1250000000|AKIDz8krbsJ5yKBZQpn74WFkmLPx3EXAMPLE|Gu5t9xGARNpq86cd98joQYCN3EXAMPLE", "base_url": m.URL}, m
+			},
+		},
+		{
+			// ERNIE v1: the API_KEY|SECRET_KEY pair exchanged for an
+			// access token once, then passed as ?access_token=.
+			name: "baidu", model: "ERNIE-4.0-8K", text: baidutest.MockText, noImages: true,
+			start: func(t *testing.T) (map[string]any, providerMock) {
+				m := baidutest.NewServer(t, "baidu-api-key", "baidu-secret-key")
+				return map[string]any{"type": 15, "key": m.Key(), "base_url": m.URL}, m
+			},
+			after: func(t *testing.T, m providerMock) {
+				if n := m.(*baidutest.Server).TokenExchanges(); n != 1 {
+					t.Errorf("%d token exchanges, want 1", n)
+				}
+			},
+		},
+		{
+			name: "baidu-v2", model: "ernie-4.0-8k", text: baidutest.V2Text,
+			start: func(t *testing.T) (map[string]any, providerMock) {
+				m := baidutest.NewV2Server(t, "bce-v3/ALTAK-key", "app-0123")
+				return map[string]any{"type": 47, "key": "bce-v3/ALTAK-key|app-0123", "base_url": m.URL}, m
+			},
+		},
+		{
+			// DashScope's native API (incremental SSE with cumulative usage).
+			// Images go to the multimodal endpoint, whose mock reports
+			// other usage; they are covered in adaptors/ali.
+			name: "ali", model: "qwen-plus", noImages: true, text: alitest.Text,
+			start: func(t *testing.T) (map[string]any, providerMock) {
+				m := alitest.NewServer(t, "sk-dashscope-0123")
+				return map[string]any{"type": 17, "key": m.Key, "base_url": m.URL}, m
+			},
+		},
+		{
 			name: "azure", model: "gpt-4o", text: "Hello from the Azure OpenAI mock!",
 			start: func(t *testing.T) (map[string]any, providerMock) {
 				m := azuretest.NewServer(t, "azure-key-0123")
@@ -446,7 +546,7 @@ func providerCases() []providerCase {
 					"config": `{"account_id":"0123456789abcdef0123456789abcdef"}`}, m
 			},
 		},
-	}
+	}...)
 }
 
 // vertexClaude reports the Vertex mock's usage for Claude models.
