@@ -1,7 +1,10 @@
 package registry
 
 import (
+	"flag"
+	"fmt"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -90,4 +93,32 @@ func BenchmarkLookup(b *testing.B) {
 			b.Fatal("missing")
 		}
 	}
+}
+
+var updateDocs = flag.Bool("update", false, "rewrite docs/models.md")
+
+// docs/models.md lists every provider's default models as the registry
+// offers them; this test keeps it in step (go test -update rewrites it).
+func TestModelsDoc(t *testing.T) {
+	var b strings.Builder
+	b.WriteString("# Default models per channel type\n\n")
+	b.WriteString("The models a new channel of each type offers unless the operator lists\n")
+	b.WriteString("others (One API's names first where it had them, then current models).\n")
+	b.WriteString("Generated from the registry by `go test ./adaptors/registry -update`.\n")
+	for _, row := range New().Rows() {
+		fmt.Fprintf(&b, "\n## %d — %s\n\n", row.Type, row.Name)
+		if row.DefaultBaseURL != "" {
+			fmt.Fprintf(&b, "Default base URL: `%s`\n\n", row.DefaultBaseURL)
+		} else {
+			b.WriteString("No default base URL: the channel sets one.\n\n")
+		}
+		if len(row.Models) == 0 {
+			b.WriteString("No default list: the channel names its models (or fetches them).\n")
+			continue
+		}
+		for _, m := range row.Models {
+			fmt.Fprintf(&b, "- `%s`\n", m)
+		}
+	}
+	adaptortest.Golden(t, "../../docs/models.md", []byte(b.String()), *updateDocs)
 }
