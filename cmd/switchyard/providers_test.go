@@ -554,3 +554,35 @@ type vertexClaude struct{ *vertextest.Server }
 
 func (v vertexClaude) TextUsage() adaptors.Usage { return v.ClaudeTextUsage() }
 func (v vertexClaude) ToolUsage() adaptors.Usage { return v.ClaudeToolUsage() }
+
+// An image URL the gateway must not fetch (a loopback address, with
+// --image-fetch-private off) is the client's error: 400
+// invalid_image_url, the upstream never called, nothing billed.
+func TestImageURLGuard(t *testing.T) {
+	if testing.Short() {
+		t.Skip("gateway test")
+	}
+	g := startGatewayWith(t, t.TempDir(), nil)
+	m := anthropictest.NewServer(t, "sk-ant-api03-test")
+	g.must("POST", "/api/channel/", map[string]any{"type": 14, "name": "claude", "key": m.Key, "base_url": m.URL,
+		"models": "claude-sonnet-4-5", "group": "default"}, nil)
+	uid, access := g.newUser("img", 1_000_000)
+	tok := g.newToken(access, map[string]any{"unlimited_quota": true})
+	img := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		t.Error("the gateway fetched a loopback image URL")
+		w.Write(testPNG)
+	}))
+	t.Cleanup(img.Close)
+	body := `{"model":"claude-sonnet-4-5","messages":[{"role":"user","content":[{"type":"text","text":"what is this?"},` +
+		`{"type":"image_url","image_url":{"url":"` + img.URL + `/cat.png"}}]}]}`
+	resp, out := g.post("/v1/chat/completions", tok.Key, body)
+	if resp.StatusCode != 400 || !strings.Contains(string(out), "invalid_image_url") || !strings.Contains(string(out), "not public") {
+		t.Fatalf("%d %s", resp.StatusCode, out)
+	}
+	if m.Requests() != 0 {
+		t.Fatalf("the upstream was called %d times", m.Requests())
+	}
+	if u := g.user(uid); u.UsedQuota != 0 {
+		t.Fatalf("billed %d", u.UsedQuota)
+	}
+}
