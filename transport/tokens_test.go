@@ -157,7 +157,9 @@ func TestTokenCacheWaitCancelled(t *testing.T) {
 		tok, _ := c.get(context.Background(), fakeTokenAdaptor{}, ch, up)
 		done <- tok
 	}()
-	time.Sleep(50 * time.Millisecond)
+	for up.calls.Load() == 0 { // the first request's exchange is under way
+		time.Sleep(time.Millisecond)
+	}
 	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
 	defer cancel()
 	if _, err := c.get(ctx, fakeTokenAdaptor{}, ch, up); !errors.Is(err, context.DeadlineExceeded) {
