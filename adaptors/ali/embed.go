@@ -190,7 +190,7 @@ func (a *Adaptor) parseEmbed(req *adaptors.Request, body []byte) (*adaptors.Resp
 		out = append(out, '}')
 	}
 	out = append(out, `],"model":`...)
-	out = appendString(out, req.OriginModel)
+	out = openaiwire.AppendString(out, req.OriginModel)
 	resp := &adaptors.Response{}
 	tokens := w.Usage.TotalTokens
 	if tokens <= 0 {

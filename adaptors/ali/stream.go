@@ -8,12 +8,12 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
-	"unicode/utf8"
 	"unsafe"
 
 	"github.com/bytedance/sonic/decoder"
 
 	"switchyard/adaptors"
+	"switchyard/adaptors/internal/openaiwire"
 	"switchyard/adaptors/sse"
 )
 
@@ -396,9 +396,9 @@ func (d *streamDecoder) toolCall(tc *toolCallWire) {
 		d.arena = append(d.arena, `"tool_calls":[{"index":`...)
 		d.arena = strconv.AppendInt(d.arena, int64(n), 10)
 		d.arena = append(d.arena, `,"id":`...)
-		d.arena = appendString(d.arena, id)
+		d.arena = openaiwire.AppendString(d.arena, id)
 		d.arena = append(d.arena, `,"type":"function","function":{"name":`...)
-		d.arena = appendString(d.arena, tc.Function.Name)
+		d.arena = openaiwire.AppendString(d.arena, tc.Function.Name)
 		d.arena = append(d.arena, `,"arguments":""}}]}`...)
 		d.emit(start, 0)
 	}
@@ -407,7 +407,7 @@ func (d *streamDecoder) toolCall(tc *toolCallWire) {
 		d.arena = append(d.arena, `"tool_calls":[{"index":`...)
 		d.arena = strconv.AppendInt(d.arena, int64(n), 10)
 		d.arena = append(d.arena, `,"function":{"arguments":`...)
-		d.arena = appendString(d.arena, args)
+		d.arena = openaiwire.AppendString(d.arena, args)
 		d.arena = append(d.arena, `}}]}`...)
 		d.emit(start, len(args))
 	}
@@ -419,11 +419,11 @@ func (d *streamDecoder) toolCall(tc *toolCallWire) {
 func (d *streamDecoder) begin() int {
 	if d.prefix == nil {
 		p := append(make([]byte, 0, 128), `{"id":`...)
-		p = appendString(p, d.id)
+		p = openaiwire.AppendString(p, d.id)
 		p = append(p, `,"object":"chat.completion.chunk","created":`...)
 		p = strconv.AppendInt(p, d.created, 10)
 		p = append(p, `,"model":`...)
-		p = appendString(p, d.model)
+		p = openaiwire.AppendString(p, d.model)
 		p = append(p, `,"choices":[{"index":0,"delta":`...)
 		d.prefix = p
 	}
@@ -443,7 +443,7 @@ func (d *streamDecoder) textChunk(member, s string) {
 	d.arena = append(d.arena, '"')
 	d.arena = append(d.arena, member...)
 	d.arena = append(d.arena, `":`...)
-	d.arena = appendString(d.arena, s)
+	d.arena = openaiwire.AppendString(d.arena, s)
 	d.arena = append(d.arena, '}')
 	d.emit(start, len(s))
 }
@@ -453,48 +453,4 @@ func (d *streamDecoder) textChunk(member, s string) {
 func (d *streamDecoder) emit(start, textBytes int) {
 	d.arena = append(d.arena, `,"finish_reason":null}]}`...)
 	d.queue = append(d.queue, adaptors.StreamEvent{Data: d.arena[start:len(d.arena):len(d.arena)], TextBytes: textBytes})
-}
-
-// appendString appends s as a JSON string. Invalid UTF-8 becomes U+FFFD,
-// control characters are escaped, everything else is written as is.
-func appendString(dst []byte, s string) []byte {
-	const hex = "0123456789abcdef"
-	dst = append(dst, '"')
-	start := 0
-	for i := 0; i < len(s); {
-		c := s[i]
-		if c >= 0x20 && c != '"' && c != '\\' && c < utf8.RuneSelf {
-			i++
-			continue
-		}
-		if c < utf8.RuneSelf {
-			dst = append(dst, s[start:i]...)
-			switch c {
-			case '"', '\\':
-				dst = append(dst, '\\', c)
-			case '\n':
-				dst = append(dst, '\\', 'n')
-			case '\r':
-				dst = append(dst, '\\', 'r')
-			case '\t':
-				dst = append(dst, '\\', 't')
-			default:
-				dst = append(dst, '\\', 'u', '0', '0', hex[c>>4], hex[c&0xf])
-			}
-			i++
-			start = i
-			continue
-		}
-		r, size := utf8.DecodeRuneInString(s[i:])
-		if r == utf8.RuneError && size == 1 {
-			dst = append(dst, s[start:i]...)
-			dst = append(dst, `\ufffd`...)
-			i++
-			start = i
-			continue
-		}
-		i += size
-	}
-	dst = append(dst, s[start:]...)
-	return append(dst, '"')
 }

@@ -12,6 +12,7 @@ import (
 
 	"switchyard/adaptors"
 	"switchyard/adaptors/adaptortest"
+	"switchyard/adaptors/internal/openaiwire"
 	"switchyard/adaptors/schema"
 )
 
@@ -239,8 +240,8 @@ func TestAppendString(t *testing.T) {
 		"bad\xffutf8": `"bad\ufffdutf8"`,
 		"":            `""`,
 	} {
-		if got := string(appendString(nil, in)); got != want {
-			t.Errorf("appendString(%q) = %s, want %s", in, got, want)
+		if got := string(openaiwire.AppendString(nil, in)); got != want {
+			t.Errorf("openaiwire.AppendString(%q) = %s, want %s", in, got, want)
 		}
 	}
 }

@@ -15,6 +15,7 @@ import (
 
 	"switchyard/adaptors"
 	"switchyard/adaptors/adaptortest"
+	"switchyard/adaptors/internal/openaiwire"
 	"switchyard/adaptors/schema"
 )
 
@@ -306,7 +307,7 @@ func TestStreamEndIsFinal(t *testing.T) {
 func TestAppendString(t *testing.T) {
 	for _, s := range []string{"", "plain", "quote \" backslash \\ slash /", "\x00\x01\x1f\x7f", "tab\tnl\ncr\r",
 		"é 中文 😀", "bad \xff utf8 \xc3", "\u2028\u2029", "<>&"} {
-		b := appendString(nil, s)
+		b := openaiwire.AppendString(nil, s)
 		var back string
 		if err := json.Unmarshal(b, &back); err != nil {
 			t.Errorf("%q: %s is not a JSON string: %v", s, b, err)

@@ -7,9 +7,9 @@ import (
 	"io"
 	"strconv"
 	"strings"
-	"unicode/utf8"
 
 	"switchyard/adaptors"
+	"switchyard/adaptors/internal/openaiwire"
 	"switchyard/adaptors/sse"
 )
 
@@ -298,14 +298,14 @@ func (d *streamDecoder) toolCalls(tcs []toolCallWire) int {
 		d.buf = strconv.AppendInt(d.buf, int64(n), 10)
 		if isNew {
 			d.buf = append(d.buf, `,"id":`...)
-			d.buf = appendString(d.buf, d.calls[n].id)
+			d.buf = openaiwire.AppendString(d.buf, d.calls[n].id)
 			d.buf = append(d.buf, `,"type":"function","function":{"name":`...)
-			d.buf = appendString(d.buf, tc.Function.Name)
+			d.buf = openaiwire.AppendString(d.buf, tc.Function.Name)
 			d.buf = append(d.buf, `,"arguments":`...)
 		} else {
 			d.buf = append(d.buf, `,"function":{"arguments":`...)
 		}
-		d.buf = appendString(d.buf, tc.Function.Arguments)
+		d.buf = openaiwire.AppendString(d.buf, tc.Function.Arguments)
 		d.buf = append(d.buf, "}}"...)
 		args += len(tc.Function.Arguments)
 	}
@@ -372,11 +372,11 @@ func (d *streamDecoder) callIndex(tc *toolCallWire) (n int, isNew bool) {
 func (d *streamDecoder) begin() {
 	if d.prefix == nil {
 		p := append(make([]byte, 0, 128), `{"id":`...)
-		p = appendString(p, d.id)
+		p = openaiwire.AppendString(p, d.id)
 		p = append(p, `,"object":"chat.completion.chunk","created":`...)
 		p = strconv.AppendInt(p, d.created, 10)
 		p = append(p, `,"model":`...)
-		p = appendString(p, d.model)
+		p = openaiwire.AppendString(p, d.model)
 		p = append(p, `,"choices":[{"index":0,"delta":`...)
 		d.prefix = p
 	}
@@ -393,50 +393,6 @@ func (d *streamDecoder) member(name, s string) {
 	d.buf = append(d.buf, '"')
 	d.buf = append(d.buf, name...)
 	d.buf = append(d.buf, `":`...)
-	d.buf = appendString(d.buf, s)
+	d.buf = openaiwire.AppendString(d.buf, s)
 	d.buf = append(d.buf, ',')
-}
-
-// appendString appends s as a JSON string. Invalid UTF-8 becomes U+FFFD,
-// control characters are escaped, everything else is written as is.
-func appendString(dst []byte, s string) []byte {
-	const hex = "0123456789abcdef"
-	dst = append(dst, '"')
-	start := 0
-	for i := 0; i < len(s); {
-		c := s[i]
-		if c >= 0x20 && c != '"' && c != '\\' && c < utf8.RuneSelf {
-			i++
-			continue
-		}
-		if c < utf8.RuneSelf {
-			dst = append(dst, s[start:i]...)
-			switch c {
-			case '"', '\\':
-				dst = append(dst, '\\', c)
-			case '\n':
-				dst = append(dst, '\\', 'n')
-			case '\r':
-				dst = append(dst, '\\', 'r')
-			case '\t':
-				dst = append(dst, '\\', 't')
-			default:
-				dst = append(dst, '\\', 'u', '0', '0', hex[c>>4], hex[c&0xf])
-			}
-			i++
-			start = i
-			continue
-		}
-		r, size := utf8.DecodeRuneInString(s[i:])
-		if r == utf8.RuneError && size == 1 {
-			dst = append(dst, s[start:i]...)
-			dst = append(dst, `\ufffd`...)
-			i++
-			start = i
-			continue
-		}
-		i += size
-	}
-	dst = append(dst, s[start:]...)
-	return append(dst, '"')
 }

@@ -9,13 +9,13 @@ import (
 	"io"
 	"strconv"
 	"strings"
-	"unicode/utf8"
 	"unsafe"
 
 	"github.com/bytedance/sonic"
 	"github.com/bytedance/sonic/decoder"
 
 	"switchyard/adaptors"
+	"switchyard/adaptors/internal/openaiwire"
 )
 
 // frameWire is one answer frame of the Spark WebSocket API:
@@ -357,7 +357,7 @@ func (d *streamDecoder) callChunk(name, args string) {
 		d.buf = append(d.buf, `"tool_calls":[{"index":`...)
 		d.buf = strconv.AppendInt(d.buf, int64(d.calls-1), 10)
 		d.buf = append(d.buf, `,"function":{"arguments":`...)
-		d.buf = appendString(d.buf, args)
+		d.buf = openaiwire.AppendString(d.buf, args)
 		d.buf = append(d.buf, `}}]}`...)
 		d.emit(len(args))
 		return
@@ -368,11 +368,11 @@ func (d *streamDecoder) callChunk(name, args string) {
 	d.buf = append(d.buf, `"tool_calls":[{"index":`...)
 	d.buf = strconv.AppendInt(d.buf, int64(n), 10)
 	d.buf = append(d.buf, `,"id":`...)
-	d.buf = appendString(d.buf, callID(d.id, n))
+	d.buf = openaiwire.AppendString(d.buf, callID(d.id, n))
 	d.buf = append(d.buf, `,"type":"function","function":{"name":`...)
-	d.buf = appendString(d.buf, name)
+	d.buf = openaiwire.AppendString(d.buf, name)
 	d.buf = append(d.buf, `,"arguments":`...)
-	d.buf = appendString(d.buf, args)
+	d.buf = openaiwire.AppendString(d.buf, args)
 	d.buf = append(d.buf, `}}]}`...)
 	d.emit(len(args))
 }
@@ -383,11 +383,11 @@ func (d *streamDecoder) callChunk(name, args string) {
 func (d *streamDecoder) begin() {
 	if d.prefix == nil {
 		p := append(make([]byte, 0, 128), `{"id":`...)
-		p = appendString(p, d.id)
+		p = openaiwire.AppendString(p, d.id)
 		p = append(p, `,"object":"chat.completion.chunk","created":`...)
 		p = strconv.AppendInt(p, d.created, 10)
 		p = append(p, `,"model":`...)
-		p = appendString(p, d.model)
+		p = openaiwire.AppendString(p, d.model)
 		p = append(p, `,"choices":[{"index":0,"delta":`...)
 		d.prefix = p
 	}
@@ -405,7 +405,7 @@ func (d *streamDecoder) textChunk(member, s string) {
 	d.buf = append(d.buf, '"')
 	d.buf = append(d.buf, member...)
 	d.buf = append(d.buf, `":`...)
-	d.buf = appendString(d.buf, s)
+	d.buf = openaiwire.AppendString(d.buf, s)
 	d.buf = append(d.buf, '}')
 	d.emit(len(s))
 }
@@ -414,48 +414,4 @@ func (d *streamDecoder) textChunk(member, s string) {
 func (d *streamDecoder) emit(textBytes int) {
 	d.buf = append(d.buf, `,"finish_reason":null}]}`...)
 	d.queue = append(d.queue, adaptors.StreamEvent{Data: bytes.Clone(d.buf), TextBytes: textBytes})
-}
-
-// appendString appends s as a JSON string. Invalid UTF-8 becomes U+FFFD,
-// control characters are escaped, everything else is written as is.
-func appendString(dst []byte, s string) []byte {
-	const hex = "0123456789abcdef"
-	dst = append(dst, '"')
-	start := 0
-	for i := 0; i < len(s); {
-		c := s[i]
-		if c >= 0x20 && c != '"' && c != '\\' && c < utf8.RuneSelf {
-			i++
-			continue
-		}
-		if c < utf8.RuneSelf {
-			dst = append(dst, s[start:i]...)
-			switch c {
-			case '"', '\\':
-				dst = append(dst, '\\', c)
-			case '\n':
-				dst = append(dst, '\\', 'n')
-			case '\r':
-				dst = append(dst, '\\', 'r')
-			case '\t':
-				dst = append(dst, '\\', 't')
-			default:
-				dst = append(dst, '\\', 'u', '0', '0', hex[c>>4], hex[c&0xf])
-			}
-			i++
-			start = i
-			continue
-		}
-		r, size := utf8.DecodeRuneInString(s[i:])
-		if r == utf8.RuneError && size == 1 {
-			dst = append(dst, s[start:i]...)
-			dst = append(dst, `\ufffd`...)
-			i++
-			start = i
-			continue
-		}
-		i += size
-	}
-	dst = append(dst, s[start:]...)
-	return append(dst, '"')
 }

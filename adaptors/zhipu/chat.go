@@ -326,7 +326,7 @@ func content(raw sonic.NoCopyRawMessage) (str json.RawMessage, ps []partIn, err 
 		if err := bodyAPI.Unmarshal(raw, &s); err != nil {
 			return nil, nil, err
 		}
-		return appendString(nil, s), nil, nil
+		return openaiwire.AppendString(nil, s), nil, nil
 	case '[':
 		var parts []partIn // a local: taking a result's address would move it to the heap on every call
 		if err := bodyAPI.Unmarshal(raw, &parts); err != nil {
@@ -364,7 +364,7 @@ func textContent(raw sonic.NoCopyRawMessage) (json.RawMessage, error) {
 		}
 		b.WriteString(t)
 	}
-	return appendString(nil, b.String()), nil
+	return openaiwire.AppendString(nil, b.String()), nil
 }
 
 // userContent reads a user message: a string, text parts joined into one

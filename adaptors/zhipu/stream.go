@@ -6,11 +6,11 @@ import (
 	"io"
 	"strconv"
 	"strings"
-	"unicode/utf8"
 
 	"github.com/bytedance/sonic"
 
 	"switchyard/adaptors"
+	"switchyard/adaptors/internal/openaiwire"
 	"switchyard/adaptors/schema"
 	"switchyard/adaptors/sse"
 )
@@ -201,13 +201,13 @@ func (d *streamDecoder) chunk() (ev adaptors.StreamEvent, ok bool, err error) {
 	empty := true
 	if s := delta.ReasoningContent; s != "" {
 		d.member("reasoning_content")
-		d.buf = appendString(d.buf, s)
+		d.buf = openaiwire.AppendString(d.buf, s)
 		ev.TextBytes += len(s)
 		empty = false
 	}
 	if s := delta.Content; s != "" {
 		d.member("content")
-		d.buf = appendString(d.buf, s)
+		d.buf = openaiwire.AppendString(d.buf, s)
 		ev.TextBytes += len(s)
 		empty = false
 	}
@@ -269,14 +269,14 @@ func (d *streamDecoder) toolCalls() int {
 		d.buf = strconv.AppendInt(d.buf, int64(i), 10)
 		if first {
 			d.buf = append(d.buf, `,"id":`...)
-			d.buf = appendString(d.buf, toolCallID(tc.ID, d.chunkID(), i))
+			d.buf = openaiwire.AppendString(d.buf, toolCallID(tc.ID, d.chunkID(), i))
 			d.buf = append(d.buf, `,"type":"function","function":{"name":`...)
-			d.buf = appendString(d.buf, tc.Function.Name)
+			d.buf = openaiwire.AppendString(d.buf, tc.Function.Name)
 			d.buf = append(d.buf, `,"arguments":`...)
 		} else {
 			d.buf = append(d.buf, `,"function":{"arguments":`...)
 		}
-		d.buf = appendString(d.buf, tc.Function.Arguments)
+		d.buf = openaiwire.AppendString(d.buf, tc.Function.Arguments)
 		d.buf = append(d.buf, `}}`...)
 		n += len(tc.Function.Arguments)
 	}
@@ -303,11 +303,11 @@ func (d *streamDecoder) callIndex(v4 int) int {
 func (d *streamDecoder) begin() {
 	if d.prefix == nil {
 		p := append(make([]byte, 0, 128), `{"id":`...)
-		p = appendString(p, d.chunkID())
+		p = openaiwire.AppendString(p, d.chunkID())
 		p = append(p, `,"object":"chat.completion.chunk","created":`...)
 		p = strconv.AppendInt(p, d.created, 10)
 		p = append(p, `,"model":`...)
-		p = appendString(p, d.model)
+		p = openaiwire.AppendString(p, d.model)
 		p = append(p, `,"choices":[{"index":0,"delta":{`...)
 		d.prefix = p
 	}
@@ -327,48 +327,4 @@ func (d *streamDecoder) member(name string) {
 	d.buf = append(d.buf, '"')
 	d.buf = append(d.buf, name...)
 	d.buf = append(d.buf, `":`...)
-}
-
-// appendString appends s as a JSON string. Invalid UTF-8 becomes U+FFFD,
-// control characters are escaped, everything else is written as is.
-func appendString(dst []byte, s string) []byte {
-	const hex = "0123456789abcdef"
-	dst = append(dst, '"')
-	start := 0
-	for i := 0; i < len(s); {
-		c := s[i]
-		if c >= 0x20 && c != '"' && c != '\\' && c < utf8.RuneSelf {
-			i++
-			continue
-		}
-		if c < utf8.RuneSelf {
-			dst = append(dst, s[start:i]...)
-			switch c {
-			case '"', '\\':
-				dst = append(dst, '\\', c)
-			case '\n':
-				dst = append(dst, '\\', 'n')
-			case '\r':
-				dst = append(dst, '\\', 'r')
-			case '\t':
-				dst = append(dst, '\\', 't')
-			default:
-				dst = append(dst, '\\', 'u', '0', '0', hex[c>>4], hex[c&0xf])
-			}
-			i++
-			start = i
-			continue
-		}
-		r, size := utf8.DecodeRuneInString(s[i:])
-		if r == utf8.RuneError && size == 1 {
-			dst = append(dst, s[start:i]...)
-			dst = append(dst, `\ufffd`...)
-			i++
-			start = i
-			continue
-		}
-		i += size
-	}
-	dst = append(dst, s[start:]...)
-	return append(dst, '"')
 }

@@ -12,6 +12,7 @@ import (
 
 	"switchyard/adaptors"
 	"switchyard/adaptors/adaptortest"
+	"switchyard/adaptors/internal/openaiwire"
 )
 
 func streamRequest(include bool) *adaptors.Request {
@@ -179,7 +180,7 @@ func TestStreamEnds(t *testing.T) {
 
 func TestAppendString(t *testing.T) {
 	for _, s := range []string{"", "plain", "q\"uote\\", "\n\r\t\x00\x1f", "中文 ✓ 😀", "bad \xff utf8", "</script>&"} {
-		got := appendString(nil, s)
+		got := openaiwire.AppendString(nil, s)
 		var back string
 		if err := json.Unmarshal(got, &back); err != nil {
 			t.Fatalf("%q → %s: %v", s, got, err)
